@@ -1,0 +1,61 @@
+/**
+ * The one catalogue of error codes. Whether a message is retried, dead-lettered or rejected is decided
+ * from the error's flags here, not guessed by each consumer.
+ */
+export const ErrorCodes = {
+  E_CONFIG: { message: 'invalid configuration', retryable: false },
+  E_SATEL_CRC: { message: 'Satel frame CRC mismatch', retryable: false },
+  E_SATEL_FRAME: { message: 'malformed Satel frame', retryable: false },
+  E_SATEL_BUSY: { message: 'Satel module busy', retryable: true },
+  E_SATEL_TIMEOUT: { message: 'Satel panel did not answer in time', retryable: true },
+  E_SATEL_PROTOCOL: { message: 'unexpected Satel answer', retryable: true },
+  E_SATEL_LINK: { message: 'Satel link error', retryable: true },
+  E_AVRO_MAGIC: { message: 'not Avro single-object encoding', retryable: false },
+  E_AVRO_UNKNOWN_SCHEMA: { message: 'unknown Avro schema fingerprint', retryable: false },
+  E_AVRO_DECODE: { message: 'undecodable Avro body', retryable: false },
+  E_EVENT_INVALID: { message: 'event fails validation', retryable: false },
+  E_DB_UNAVAILABLE: { message: 'database unavailable', retryable: true },
+  E_BROKER_UNAVAILABLE: { message: 'broker unavailable', retryable: true },
+  E_MIGRATION: { message: 'migration failed', retryable: false },
+  E_AUTH_INVALID: { message: 'invalid credentials', retryable: false },
+  E_AUTH_TOKEN: { message: 'invalid or expired token', retryable: false },
+  E_FORBIDDEN: { message: 'not permitted', retryable: false },
+  E_NOT_FOUND: { message: 'not found', retryable: false },
+  E_VALIDATION: { message: 'invalid request', retryable: false },
+  E_ALARM_CONFLICT: { message: 'alarm changed or claimed by someone else', retryable: false },
+  E_WS_TICKET: { message: 'invalid or used WebSocket ticket', retryable: false },
+} as const satisfies Record<string, { message: string; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export class StamError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message ?? ErrorCodes[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StamError';
+    this.code = code;
+    this.retryable = ErrorCodes[code].retryable;
+    this.details = options?.details;
+  }
+}
+
+export function isStamError(err: unknown, code?: ErrorCode): err is StamError {
+  return err instanceof StamError && (code === undefined || err.code === code);
+}
+
+/** Errors from drivers (pg, kafkajs, ioredis) that mean "the dependency is away, try again". */
+export function isRetryable(err: unknown): boolean {
+  if (err instanceof StamError) return err.retryable;
+  const e = err as { code?: unknown; retriable?: unknown; name?: unknown } | null;
+  if (e === null || typeof e !== 'object') return false;
+  if (e.retriable === true) return true;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // PostgreSQL: 08* connection exceptions, 57P01 admin shutdown, 53* insufficient resources, 40001/40P01 serialization/deadlock.
+  if (/^(08|53|57P0)/.test(code) || code === '40001' || code === '40P01') return true;
+  const name = typeof e.name === 'string' ? e.name : '';
+  return name === 'KafkaJSConnectionError' || name === 'KafkaJSRequestTimeoutError' || name === 'KafkaJSNumberOfRetriesExceeded';
+}
