@@ -10,6 +10,8 @@ export const ErrorCodes = {
   E_SATEL_TIMEOUT: { message: 'Satel panel did not answer in time', retryable: true },
   E_SATEL_PROTOCOL: { message: 'unexpected Satel answer', retryable: true },
   E_SATEL_LINK: { message: 'Satel link error', retryable: true },
+  E_SATEL_REQUEST: { message: 'invalid arguments for a Satel request', retryable: false },
+  E_SATEL_CRYPTO: { message: 'Satel encrypted PDU rejected (integration key or session ids)', retryable: false },
   E_AVRO_MAGIC: { message: 'not Avro single-object encoding', retryable: false },
   E_AVRO_UNKNOWN_SCHEMA: { message: 'unknown Avro schema fingerprint', retryable: false },
   E_AVRO_DECODE: { message: 'undecodable Avro body', retryable: false },

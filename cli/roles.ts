@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import amqp from 'amqplib';
+import { createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
+import { createAlarmProcessor, createOutboxRelay, declarePushTopology } from '../processors/index.ts';
+import { KeyRing, buildGateway, createAlarmStream } from '../gateway/index.ts';
+import { createSatelDriver } from '../ingest/satel/index.ts';
+import { ensureTopics, roleContext, type RoleContext } from './context.ts';
+
+/** Runs a role as a process: validated config, ops endpoints, SIGTERM draining, clients closed in reverse order. */
+export async function runRole(role: string, start: (ctx: RoleContext) => Promise<Service>): Promise<void> {
+  const ctx = roleContext(role);
+  await runService({
+    name: role, log: ctx.log, graceMs: ctx.config.SHUTDOWN_GRACE_MS, lifecycle: ctx.lifecycle,
+    start: async () => {
+      const service = await start(ctx);
+      return { stop: async () => { await service.stop(); await ctx.close(); } };
+    },
+  });
+}
+
+export async function migrateRole(): Promise<void> {
+  const ctx = roleContext('migrate');
+  try {
+    await ensureDatabase(ctx.config.DATABASE_URL);
+    const { applied } = await migrate(ctx.config.DATABASE_URL, ctx.log);
+    await ensureTopics(ctx).catch((err: Error) => {
+      throw new Error(`topics could not be provisioned on ${ctx.config.KAFKA_BROKERS}: ${err.message}`, { cause: err });
+    });
+    ctx.log.info({ applied: applied.length }, 'database migrated and topics provisioned');
+  } catch (err) {
+    ctx.log.fatal({ err: (err as Error).message }, 'migrate failed');
+    process.exitCode = 1;
+  }
+}
+
+export const startSatelIngest = async (ctx: RoleContext): Promise<Service> => {
+  const driver = createSatelDriver({
+    kafka: ctx.kafka(), pool: ctx.pool(), redis: ctx.redis(), log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
+    pollIntervalMs: ctx.config.SATEL_POLL_INTERVAL_MS, answerTimeoutMs: ctx.config.SATEL_ANSWER_TIMEOUT_MS, panelRefreshMs: ctx.config.SATEL_PANEL_REFRESH_MS,
+  });
+  await ctx.startOps();
+  await driver.start();
+  return driver;
+};
+
+export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> => {
+  const kafka = ctx.kafka();
+  const producer = await createProducer(kafka);
+  const processor = createAlarmProcessor({
+    kafka, producer, pool: ctx.pool(), log: ctx.log, groupId: ctx.config.PROCESSOR_GROUP, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
+    maxBatch: ctx.config.PROCESSOR_MAX_BATCH, bundlingWindowMs: ctx.config.BUNDLING_WINDOW_S * 1000, smsEnabled: ctx.config.FEATURE_SMS_ENABLED,
+  });
+  await ctx.startOps();
+  await processor.start();
+  return { stop: async () => { await processor.stop(); await producer.disconnect(); } };
+};
+
+export const startOutboxRelay = async (ctx: RoleContext): Promise<Service> => {
+  const kafka = ctx.kafka();
+  const producer = await createProducer(kafka);
+  let amqpConn: amqp.ChannelModel | undefined;
+  let pushChannel: amqp.ConfirmChannel | undefined;
+  if (ctx.config.FEATURE_PUSH_ENABLED) {
+    amqpConn = await amqp.connect(ctx.config.RABBITMQ_URL);
+    amqpConn.on('error', (err: Error) => ctx.log.error({ err: err.message }, 'RabbitMQ connection error'));
+    pushChannel = await amqpConn.createConfirmChannel();
+    await declarePushTopology(pushChannel, ctx.config.NODE_ENV === 'production');
+    const conn = amqpConn;
+    ctx.checks.push({ name: 'rabbitmq', check: async () => { const ch = await conn.createChannel(); await ch.close(); } });
+  }
+  const relay = createOutboxRelay({
+    pool: ctx.pool(), databaseUrl: ctx.config.DATABASE_URL, producer, log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
+    batchSize: ctx.config.RELAY_BATCH, idleMs: ctx.config.RELAY_IDLE_MS, ...(pushChannel ? { pushChannel } : {}),
+  });
+  await ctx.startOps();
+  await relay.start();
+  return {
+    stop: async () => {
+      await relay.stop();
+      await producer.disconnect();
+      await amqpConn?.close().catch(() => undefined);
+    },
+  };
+};
+
+export const startGateway = async (ctx: RoleContext): Promise<Service> => {
+  const { config } = ctx;
+  const keys = await KeyRing.open({ dir: config.JWT_KEY_DIR, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlS: config.JWT_TTL_S });
+  const stream = config.FEATURE_REALTIME_ENABLED
+    ? createAlarmStream({ kafka: ctx.kafka(), redis: ctx.redis(), log: ctx.log, topicPrefix: config.KAFKA_TOPIC_PREFIX })
+    : undefined;
+  const app = await buildGateway({ pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle, ...(stream ? { stream } : {}) });
+  if (stream) {
+    await stream.start();
+    ctx.checks.push({ name: 'alarm-stream', check: () => stream.ready() });
+  }
+  await app.listen({ host: config.GATEWAY_HOST, port: config.GATEWAY_PORT });
+  const { port } = app.server.address() as AddressInfo;
+  ctx.log.info({ port, url: `http://${config.GATEWAY_HOST}:${port}/` }, 'gateway listening (console at /, API docs at /docs)');
+  return {
+    stop: async () => {
+      await app.close();
+      await stream?.stop();
+    },
+  };
+};

@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import type { Service } from '../platform/index.ts';
+import { createSimulator } from '../simulator/index.ts';
+import type { RoleContext } from './context.ts';
+
+/** `stam simulator` flags; defaults come from SIMULATOR_* variables so `stam all` and the seed agree. */
+export function simulatorOptions(cmd: Command): Command {
+  return cmd
+    .option('--panels <n>', 'number of panels (default SIMULATOR_PANELS)')
+    .option('--port <p>', 'first panel port; panel i listens on port+i-1 (default SIMULATOR_PORT)')
+    .option('--model <m>', 'panel model: integra24|integra32|integra64|integra128|integra128wrl|integra64plus|integra128plus|integra256plus')
+    .option('--module <m>', 'ethm1 (plain) or ethm1plus (monitoring mode, encryption)')
+    .option('--encryption-key <k>', 'integration key: every panel encrypts (ETHM-1 Plus)')
+    .option('--user-code <c>', 'user code the panels accept (default SIMULATOR_USER_CODE)')
+    .option('--seed <s>', 'random seed for generated events')
+    .option('--control-port <p>', 'control API port (default SIMULATOR_CONTROL_PORT)')
+    .option('--idle-timeout-ms <ms>', 'drop a silent client after this long (default 25000)')
+    .option('--exit-delay-ms <ms>', 'exit delay when arming (default 0)')
+    .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)');
+}
+
+export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unknown>): Promise<Service> {
+  const { config } = ctx;
+  const sim = createSimulator({
+    panels: Number(o.panels ?? config.SIMULATOR_PANELS),
+    basePort: Number(o.port ?? config.SIMULATOR_PORT),
+    controlPort: Number(o.controlPort ?? config.SIMULATOR_CONTROL_PORT),
+    userCode: (o.userCode as string | undefined) ?? config.SIMULATOR_USER_CODE,
+    ...(o.model ? { model: o.model as never } : {}),
+    ...(o.module ? { module: o.module as never } : {}),
+    ...(o.encryptionKey ? { encryptionKey: o.encryptionKey as string } : {}),
+    ...(o.seed ? { seed: Number(o.seed) } : {}),
+    ...(o.idleTimeoutMs ? { idleTimeoutMs: Number(o.idleTimeoutMs) } : {}),
+    ...(o.exitDelayMs ? { exitDelayMs: Number(o.exitDelayMs) } : {}),
+    ...(o.scenario ? { scenario: o.scenario as string } : {}),
+    log: ctx.log,
+  });
+  await ctx.startOps();
+  await sim.start();
+  ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl }, 'simulator serving panels');
+  return sim;
+}

@@ -1,0 +1,71 @@
+import { Command, Option } from 'commander';
+import { hashPassword } from '../gateway/index.ts';
+import { roleContext } from './context.ts';
+
+const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM'];
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function withDb(fn: (ctx: ReturnType<typeof roleContext>) => Promise<string>): Promise<void> {
+  const ctx = roleContext('user');
+  try {
+    process.stdout.write(`${await fn(ctx)}\n`);
+  } catch (err) {
+    process.stderr.write(`stam user: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function passwordFromStdin(flag: boolean): Promise<string> {
+  if (!flag) throw new Error('give the password on standard input with --password-stdin (never as an argument)');
+  const pw = await readStdin();
+  if (pw.length < 10) throw new Error('the password must have at least 10 characters');
+  return pw;
+}
+
+/** `stam user add|passwd|disable|assign`: bootstrap and manage accounts from the command line. */
+export function userCommand(): Command {
+  const user = new Command('user').description('manage operator accounts');
+  user.command('add <username>')
+    .addOption(new Option('--role <role>', 'role').choices(ROLES).makeOptionMandatory())
+    .option('--display-name <name>', 'shown in the console and audit log')
+    .option('--password-stdin', 'read the password from standard input')
+    .action((username: string, o: { role: string; displayName?: string; passwordStdin?: boolean }) => withDb(async (ctx) => {
+      const hash = await hashPassword(await passwordFromStdin(Boolean(o.passwordStdin)));
+      const { rows } = await ctx.pool().query<{ id: number }>(
+        'INSERT INTO users (username, display_name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id',
+        [username, o.displayName ?? username, hash, o.role],
+      ).catch((err: Error & { code?: string }) => { throw err.code === '23505' ? new Error(`user ${username} exists`) : err; });
+      await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'user.add', 'user', $1, $2)`, [String(rows[0]!.id), { username, role: o.role }]);
+      return `user ${username} (${o.role}) created`;
+    }));
+  user.command('passwd <username>').option('--password-stdin', 'read the password from standard input')
+    .action((username: string, o: { passwordStdin?: boolean }) => withDb(async (ctx) => {
+      const hash = await hashPassword(await passwordFromStdin(Boolean(o.passwordStdin)));
+      const r = await ctx.pool().query('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE username = $1', [username, hash]);
+      if (r.rowCount === 0) throw new Error(`no user ${username}`);
+      await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id) VALUES ('cli', 'user.passwd', 'user', $1)`, [username]);
+      return `password of ${username} changed`;
+    }));
+  user.command('disable <username>').action((username: string) => withDb(async (ctx) => {
+    const r = await ctx.pool().query('UPDATE users SET disabled = true, updated_at = now() WHERE username = $1', [username]);
+    if (r.rowCount === 0) throw new Error(`no user ${username}`);
+    await ctx.pool().query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE username = $1) AND revoked_at IS NULL`, [username]);
+    await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id) VALUES ('cli', 'user.disable', 'user', $1)`, [username]);
+    return `${username} disabled`;
+  }));
+  user.command('assign <username> <objectId>').description('let a TECHNICIAN or FIELD_WORKER see an object').action((username: string, objectId: string) => withDb(async (ctx) => {
+    const r = await ctx.pool().query(
+      'INSERT INTO user_objects (user_id, object_id) SELECT u.id, o.id FROM users u, objects o WHERE u.username = $1 AND o.id = $2 ON CONFLICT DO NOTHING',
+      [username, Number(objectId)]);
+    await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'user.assign', 'user', $1, $2)`, [username, { objectId }]);
+    return r.rowCount ? `${username} assigned to object ${objectId}` : `nothing changed (unknown user or object, or already assigned)`;
+  }));
+  return user;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { bundleKey, classify, joinsAlarm, nextStatus } from './index.ts';
+
+describe('classification', () => {
+  it('a zone violation opens a WARNING zone-violation alarm titled with the zone', () => {
+    expect(classify({ source: 'satel', kind: 'ZONE_VIOLATION', objectNumber: 7 })).toEqual({
+      effect: 'open', category: 'zone-violation', severity: 'WARNING', title: 'Zone 7 violated',
+    });
+  });
+  it('a zone alarm is CRITICAL and its restore is attached, not opened', () => {
+    expect(classify({ source: 'satel', kind: 'ZONE_ALARM', objectNumber: 1 }).severity).toBe('CRITICAL');
+    expect(classify({ source: 'satel', kind: 'ZONE_ALARM_RESTORE', objectNumber: 1 }).effect).toBe('restore');
+  });
+  it('panel log records are classified by class and restore flag', () => {
+    expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 3, logClass: 0, logRestore: false }).effect).toBe('open');
+    expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 3, logClass: 0, logRestore: true }).effect).toBe('restore');
+    expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 3, logClass: 2 }).effect).toBe('state');
+  });
+  it('an event no rule knows still opens a visible WARNING alarm', () => {
+    const c = classify({ source: 'satel', kind: 'SOMETHING_NEW', objectNumber: 2 });
+    expect(c).toMatchObject({ effect: 'open', severity: 'WARNING', category: 'unknown' });
+  });
+});
+
+describe('bundling', () => {
+  const zone = { source: 'satel' as const, kind: 'ZONE_VIOLATION', objectNumber: 4 };
+  it('a restore shares the bundle key of the alarm it restores', () => {
+    const open = bundleKey(1, zone, classify(zone));
+    const restore = { ...zone, kind: 'ZONE_RESTORE' };
+    expect(bundleKey(1, restore, classify(restore))).toBe(open);
+  });
+  it('joins an open alarm within the window, not after it, and never a resolved one', () => {
+    expect(joinsAlarm({ status: 'NEW', lastEventAtMs: 1000 }, 1000 + 600_000, 600_000)).toBe(true);
+    expect(joinsAlarm({ status: 'CLAIMED', lastEventAtMs: 1000 }, 1001 + 600_000, 600_000)).toBe(false);
+    expect(joinsAlarm({ status: 'RESOLVED', lastEventAtMs: 1000 }, 1001, 600_000)).toBe(false);
+    expect(joinsAlarm(undefined, 1001, 600_000)).toBe(false);
+  });
+});
+
+describe('lifecycle', () => {
+  it('follows NEW → CLAIMED → ACKNOWLEDGED → RESOLVED → CLOSED and CLAIMED → NEW on release', () => {
+    expect(nextStatus('claim', 'NEW')).toBe('CLAIMED');
+    expect(nextStatus('release', 'CLAIMED')).toBe('NEW');
+    expect(nextStatus('ack', 'CLAIMED')).toBe('ACKNOWLEDGED');
+    expect(nextStatus('resolve', 'ACKNOWLEDGED')).toBe('RESOLVED');
+    expect(nextStatus('close', 'RESOLVED')).toBe('CLOSED');
+    expect(nextStatus('claim', 'CLAIMED')).toBeUndefined();
+    expect(nextStatus('close', 'NEW')).toBeUndefined();
+  });
+});

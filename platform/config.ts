@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Type, type Static } from '@sinclair/typebox';
+import envSchema from 'env-schema';
+import { parse as parseYaml } from 'yaml';
+import { StamError } from './errors.ts';
+
+/**
+ * Every setting of every role, validated once at start-up. The TypeScript type is derived from this
+ * schema; a bad value stops the process with a message naming the variable.
+ */
+const Flag = (description: string) => Type.Boolean({ description });
+const Port = (def: number, description: string) => Type.Integer({ minimum: 0, maximum: 65535, default: def, description });
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+
+  KAFKA_BROKERS: Type.String({ default: '127.0.0.1:9092', description: 'comma-separated host:port list (Kafka or Redpanda)' }),
+  KAFKA_CLIENT_ID: Type.String({ default: 'stam' }),
+  KAFKA_TOPIC_PREFIX: Type.String({ default: '', description: 'prepended to every topic name (test isolation, shared clusters)' }),
+  KAFKA_PARTITIONS: Type.Integer({ minimum: 1, maximum: 1024, default: 12, description: 'partitions per event topic' }),
+  KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, maximum: 7, default: 1 }),
+  KAFKA_EVENT_RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'retention of event topics (replay window)' }),
+  KAFKA_UPDATE_RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'retention of alarm.updates / command.results' }),
+
+  DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/stam' }),
+  DATABASE_REPLICA_URL: Type.Optional(Type.String({ description: 'read replica for reports; primary when unset' })),
+  DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
+  REDIS_KEY_PREFIX: Type.String({ default: '', description: 'prepended to every Redis key (test isolation)' }),
+  RABBITMQ_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),
+
+  OPS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'port of /healthz, /readyz, /metrics (default per role; 0 = any)' })),
+  OPS_HOST: Type.String({ default: '127.0.0.1' }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000, description: 'SIGTERM: drain this long, then exit hard' }),
+
+  GATEWAY_HOST: Type.String({ default: '127.0.0.1' }),
+  GATEWAY_PORT: Port(8080, 'operator console, REST and WebSocket'),
+  JWT_ISSUER: Type.String({ default: 'stam-replacer' }),
+  JWT_AUDIENCE: Type.String({ default: 'stam-operators' }),
+  JWT_TTL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
+  JWT_KEY_DIR: Type.String({ default: '.data/jwt', description: 'RS256 signing key ring (PEM files); created when empty' }),
+
+  SATEL_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 20_000, default: 1000 }),
+  SATEL_ANSWER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 3000 }),
+  SATEL_PANEL_REFRESH_MS: Type.Integer({ minimum: 500, default: 10_000, description: 'how often the panels table is re-read' }),
+  LINK_SUPERVISION_S: Type.Integer({ minimum: 1, default: 60, description: 'link loss longer than this becomes an alarm' }),
+
+  PROCESSOR_GROUP: Type.String({ default: 'alarm-processor' }),
+  PROCESSOR_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 100_000, default: 2000 }),
+  BUNDLING_WINDOW_S: Type.Integer({ minimum: 0, default: 600 }),
+  RELAY_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
+  RELAY_IDLE_MS: Type.Integer({ minimum: 5, maximum: 10_000, default: 50, description: 'poll interval when LISTEN misses' }),
+
+  SIMULATOR_PANELS: Type.Integer({ minimum: 1, maximum: 5000, default: 3 }),
+  SIMULATOR_PORT: Port(17094, 'first panel port; panel i listens on port + i - 1'),
+  SIMULATOR_CONTROL_PORT: Port(7080, 'simulator control API'),
+  SIMULATOR_USER_CODE: Type.String({ default: '1234', pattern: '^[0-9]{4,16}$' }),
+
+  FEATURE_REALTIME_ENABLED: Flag('gateway WebSocket stream'),
+  FEATURE_PUSH_ENABLED: Flag('FCM push of CRITICAL alarms'),
+  FEATURE_SMS_ENABLED: Flag('GSM modem SMS intake'),
+  FEATURE_ARM_DISARM_ENABLED: Flag('remote arm/disarm'),
+  FEATURE_HA_ENABLED: Flag('several drivers share panels via leases'),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export const FEATURE_FLAGS = [
+  'FEATURE_REALTIME_ENABLED', 'FEATURE_PUSH_ENABLED', 'FEATURE_SMS_ENABLED', 'FEATURE_ARM_DISARM_ENABLED', 'FEATURE_HA_ENABLED',
+] as const;
+
+const flagsFile = fileURLToPath(new URL('../config/feature_flags.yaml', import.meta.url));
+
+function readFlagsFile(path: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new StamError('E_CONFIG', `cannot read feature flags from ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new StamError('E_CONFIG', `${path} must be a mapping of FEATURE_* to true/false`);
+  for (const key of Object.keys(doc)) {
+    if (!(FEATURE_FLAGS as readonly string[]).includes(key)) throw new StamError('E_CONFIG', `${path}: unknown feature flag ${key}`);
+  }
+  return doc as Record<string, unknown>;
+}
+
+/**
+ * Reads the environment (and the feature-flag file, which the environment overrides) and validates it.
+ * Throws StamError E_CONFIG whose message names the offending variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flagsPath = env.FEATURE_FLAGS_FILE ?? flagsFile): Config {
+  const flags = readFlagsFile(flagsPath);
+  const data: Record<string, unknown> = {};
+  for (const f of FEATURE_FLAGS) data[f] = flags[f] ?? false;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '' && k in ConfigSchema.properties) data[k] = v;
+  try {
+    return envSchema<Config>({ schema: ConfigSchema, data, dotenv: false, env: false });
+  } catch (err) {
+    const msg = (err as Error).message.replace(/^env\//, '').replace(/\benv\//g, '');
+    throw new StamError('E_CONFIG', `configuration: ${msg}`, { cause: err });
+  }
+}
+
+/** Names of the variables whose values must never be printed. */
+export function safeConfigView(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    out[k] = /URL$/.test(k) && typeof v === 'string' ? v.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : v;
+  }
+  return out;
+}

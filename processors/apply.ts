@@ -1,0 +1,263 @@
+import type { PoolClient } from '../platform/index.ts';
+import { bundleKey, classify, joinsAlarm, type AlarmStatus, type Rule, type Severity } from '../domain/index.ts';
+import type { AlarmUpdate } from '../schemas/index.ts';
+import type { NormalizedEvent } from './events.ts';
+
+export interface Incoming { offset: string; event: NormalizedEvent }
+
+export interface ApplyOptions {
+  groupId: string;
+  topic: string;
+  partition: number;
+  bundlingWindowMs: number;
+  rules?: readonly Rule[];
+  now?: () => number;
+}
+
+export interface ApplyResult {
+  skippedAlreadyApplied: number;
+  inserted: number;
+  duplicates: number;
+  stale: number;
+  unrouted: number;
+  alarmsOpened: number;
+  alarmsUpdated: number;
+}
+
+interface AlarmRow {
+  id: number;
+  object_id: number;
+  panel_id: number | null;
+  source: string;
+  zone: number | null;
+  bundle_key: string;
+  category: string;
+  severity: Severity;
+  status: AlarmStatus;
+  version: number;
+  title: string;
+  owner: string | null;
+  event_count: number;
+  restore_count: number;
+  first_event_at: number;
+  last_event_at: number;
+  test: boolean;
+  service: boolean;
+  flood: boolean;
+}
+
+interface Route { objectId: number; test: boolean; service: boolean; fencing: number }
+
+const ALARM_COLUMNS = `a.id, a.object_id, a.panel_id, a.source, a.zone, a.bundle_key, a.category, a.severity, a.status, a.version,
+  a.title, u.username AS owner, a.event_count, a.restore_count,
+  (extract(epoch from a.first_event_at) * 1000)::float8 AS first_event_at,
+  (extract(epoch from a.last_event_at) * 1000)::float8 AS last_event_at, a.test, a.service, a.flood`;
+
+/**
+ * Applies one batch of one partition (good messages; `lastOffset` also covers the dead-lettered ones) in the caller's transaction: events (deduplicated by dedup_key),
+ * alarm changes, outbox rows and the partition's next offset. Messages below the stored offset were
+ * applied by an earlier transaction and are skipped, so effects are exactly once although delivery is
+ * at least once. Pure rules (domain/) decide; this function only reads and writes.
+ */
+export async function applyBatch(db: PoolClient, items: Incoming[], lastOffset: string, opts: ApplyOptions): Promise<ApplyResult> {
+  const result: ApplyResult = { skippedAlreadyApplied: 0, inserted: 0, duplicates: 0, stale: 0, unrouted: 0, alarmsOpened: 0, alarmsUpdated: 0 };
+
+  const stored = await db.query<{ next_offset: number }>(
+    'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+    [opts.groupId, opts.topic, opts.partition],
+  );
+  const next = stored.rows[0]?.next_offset ?? -1;
+  const fresh = items.filter((i) => Number(i.offset) >= next);
+  result.skippedAlreadyApplied = items.length - fresh.length;
+
+  if (fresh.length > 0) await applyEvents(db, fresh, opts, result);
+
+  await db.query(
+    `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`,
+    [opts.groupId, opts.topic, opts.partition, Number(lastOffset) + 1],
+  );
+  return result;
+}
+
+async function loadRoutes(db: PoolClient, events: NormalizedEvent[]): Promise<{ panels: Map<number, Route>; sensors: Map<string, Route> }> {
+  const panelIds = [...new Set(events.map((e) => e.panelId).filter((p): p is number => p !== null))];
+  const sensorRefs = [...new Set(events.map((e) => e.sensorRef).filter((s): s is string => s !== null))];
+  const panels = new Map<number, Route>();
+  const sensors = new Map<string, Route>();
+  if (panelIds.length > 0) {
+    // Locks the panels' cursor rows: fencing numbers only grow, and concurrent batches of one panel serialize.
+    await db.query('INSERT INTO panel_cursors (panel_id) SELECT id FROM panels WHERE id = ANY($1::bigint[]) ON CONFLICT DO NOTHING', [panelIds]);
+    const { rows } = await db.query<{ id: number; object_id: number; test_mode: boolean; service_mode_active: boolean; fencing: number }>(
+      `SELECT p.id, p.object_id, o.test_mode, o.service_mode_active, c.fencing
+         FROM panels p JOIN objects o ON o.id = p.object_id JOIN panel_cursors c ON c.panel_id = p.id
+        WHERE p.id = ANY($1::bigint[]) ORDER BY p.id FOR UPDATE OF c`,
+      [panelIds],
+    );
+    for (const r of rows) panels.set(r.id, { objectId: r.object_id, test: r.test_mode, service: r.service_mode_active, fencing: r.fencing });
+  }
+  if (sensorRefs.length > 0) {
+    const { rows } = await db.query<{ sensor_ref: string; object_id: number; test_mode: boolean; service_mode_active: boolean }>(
+      `SELECT s.sensor_ref, s.object_id, o.test_mode, o.service_mode_active FROM sensors s JOIN objects o ON o.id = s.object_id
+        WHERE s.sensor_ref = ANY($1::text[])`,
+      [sensorRefs],
+    );
+    for (const r of rows) sensors.set(r.sensor_ref, { objectId: r.object_id, test: r.test_mode, service: r.service_mode_active, fencing: 0 });
+  }
+  return { panels, sensors };
+}
+
+async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions, result: ApplyResult): Promise<void> {
+  const events = items.map((i) => i.event);
+  const { panels, sensors } = await loadRoutes(db, events);
+  const routeOf = (e: NormalizedEvent) => (e.panelId !== null ? panels.get(e.panelId) : e.sensorRef !== null ? sensors.get(e.sensorRef) : undefined);
+
+  // Fencing: an event from a driver whose lease was taken over is recorded, but changes nothing live.
+  const maxFencing = new Map<number, number>();
+  const stale = events.map((e) => {
+    const r = routeOf(e);
+    if (!r || e.panelId === null) return false;
+    const seen = Math.max(r.fencing, maxFencing.get(e.panelId) ?? 0);
+    if (e.fencing < seen) return true;
+    maxFencing.set(e.panelId, e.fencing);
+    return false;
+  });
+
+  const ins = await db.query<{ id: number; dedup_key: string }>(
+    `INSERT INTO events (event_id, dedup_key, source, kind, panel_id, sensor_ref, object_id, object_number, panel_time, observed_at,
+                         fencing, stale, payload, src_topic, src_partition, src_offset, trace_id, trace_origin_ms)
+     SELECT t.event_id, t.dedup_key, t.source, t.kind, t.panel_id, t.sensor_ref, t.object_id, t.object_number,
+            to_timestamp(t.panel_time / 1000.0), to_timestamp(t.observed_at / 1000.0), t.fencing, t.stale, t.payload,
+            $14, $15, t.src_offset, t.trace_id, t.trace_origin_ms
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::int[],
+                   $9::float8[], $10::float8[], $11::bigint[], $12::boolean[], $13::jsonb[], $16::bigint[], $17::text[], $18::bigint[])
+         AS t(event_id, dedup_key, source, kind, panel_id, sensor_ref, object_id, object_number, panel_time, observed_at,
+              fencing, stale, payload, src_offset, trace_id, trace_origin_ms)
+     ON CONFLICT (dedup_key) DO NOTHING
+     RETURNING id, dedup_key`,
+    [
+      events.map((e) => e.eventId), events.map((e) => e.dedupKey), events.map((e) => e.source), events.map((e) => e.kind),
+      events.map((e) => e.panelId), events.map((e) => e.sensorRef), events.map((e) => routeOf(e)?.objectId ?? null),
+      events.map((e) => e.objectNumber), events.map((e) => e.panelTimeMs), events.map((e) => e.observedAtMs),
+      events.map((e) => e.fencing), stale, events.map((e) => JSON.stringify(e.payload)),
+      opts.topic, opts.partition, items.map((i) => i.offset), events.map((e) => e.trace?.id ?? null), events.map((e) => e.trace?.origin_ms ?? null),
+    ],
+  );
+  const idByKey = new Map(ins.rows.map((r) => [r.dedup_key, r.id]));
+  result.inserted = ins.rows.length;
+  // A dedup_key repeated inside one batch is inserted once and counted once.
+  result.duplicates = events.length - ins.rows.length;
+
+  for (const [panelId, fencing] of maxFencing) {
+    await db.query('UPDATE panel_cursors SET fencing = GREATEST(fencing, $2), updated_at = now() WHERE panel_id = $1', [panelId, fencing]);
+  }
+
+  const work: { e: NormalizedEvent; id: number; route: Route }[] = [];
+  const claimed = new Set<string>();
+  events.forEach((e, i) => {
+    const id = idByKey.get(e.dedupKey);
+    if (id === undefined || claimed.has(e.dedupKey)) return;
+    claimed.add(e.dedupKey);
+    if (stale[i]) { result.stale++; return; }
+    const route = routeOf(e);
+    if (!route) { result.unrouted++; return; }
+    work.push({ e, id, route });
+  });
+  if (work.length === 0) return;
+
+  const classified = work.map((w) => ({ ...w, c: classify(w.e, opts.rules) })).filter((w) => w.c.effect !== 'state');
+  if (classified.length === 0) return;
+  const keys = classified.map((w) => bundleKey(w.route.objectId, w.e, w.c));
+  const open = await db.query<AlarmRow>(
+    `SELECT ${ALARM_COLUMNS} FROM alarms a LEFT JOIN users u ON u.id = a.claimed_by
+      WHERE a.bundle_key = ANY($1::text[]) AND a.status IN ('NEW','CLAIMED','ACKNOWLEDGED')
+      ORDER BY a.id FOR UPDATE OF a`,
+    [[...new Set(keys)]],
+  );
+  const byKey = new Map<string, AlarmRow>();
+  for (const a of open.rows) {
+    const prev = byKey.get(a.bundle_key);
+    if (!prev || a.last_event_at >= prev.last_event_at) byKey.set(a.bundle_key, a);
+  }
+
+  const changed = new Map<number, { alarm: AlarmRow; applied: NormalizedEvent[]; created: boolean }>();
+  const links: { alarmId: number; eventId: number; restore: boolean }[] = [];
+  for (let i = 0; i < classified.length; i++) {
+    const { e, id, route, c } = classified[i]!;
+    const key = keys[i]!;
+    let alarm = byKey.get(key);
+    if (c.effect === 'restore') {
+      if (!alarm) continue; // nothing open to restore: the event is recorded, no alarm changes
+      alarm.restore_count++;
+    } else if (alarm && joinsAlarm({ status: alarm.status, lastEventAtMs: alarm.last_event_at }, e.observedAtMs, opts.bundlingWindowMs)) {
+      alarm.event_count++;
+      alarm.last_event_at = Math.max(alarm.last_event_at, e.observedAtMs);
+    } else {
+      const ins = await db.query<{ id: number }>(
+        `INSERT INTO alarms (object_id, panel_id, source, zone, bundle_key, category, severity, title, event_count, first_event_at, last_event_at, test, service)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, to_timestamp($9 / 1000.0), to_timestamp($9 / 1000.0), $10, $11) RETURNING id`,
+        [route.objectId, e.panelId, e.source, e.source === 'satel' ? e.objectNumber : null, key, c.category, c.severity, c.title, e.observedAtMs, route.test, route.service],
+      );
+      alarm = {
+        id: ins.rows[0]!.id, object_id: route.objectId, panel_id: e.panelId, source: e.source, zone: e.source === 'satel' ? e.objectNumber : null,
+        bundle_key: key, category: c.category, severity: c.severity, status: 'NEW', version: 0, title: c.title, owner: null,
+        event_count: 1, restore_count: 0, first_event_at: e.observedAtMs, last_event_at: e.observedAtMs, test: route.test, service: route.service, flood: false,
+      };
+      byKey.set(key, alarm);
+      changed.set(alarm.id, { alarm, applied: [], created: true });
+      result.alarmsOpened++;
+    }
+    alarm.version++;
+    const entry = changed.get(alarm.id) ?? { alarm, applied: [], created: false };
+    entry.applied.push(e);
+    changed.set(alarm.id, entry);
+    links.push({ alarmId: alarm.id, eventId: id, restore: c.effect === 'restore' });
+  }
+  if (changed.size === 0) return;
+
+  await db.query(
+    'INSERT INTO alarm_events (alarm_id, event_id, restore) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::boolean[])',
+    [links.map((l) => l.alarmId), links.map((l) => l.eventId), links.map((l) => l.restore)],
+  );
+  const now = opts.now?.() ?? Date.now();
+  const outbox: AlarmUpdate[] = [];
+  for (const { alarm, applied, created } of changed.values()) {
+    await db.query(
+      `UPDATE alarms SET version = $2, event_count = $3, restore_count = $4, last_event_at = to_timestamp($5 / 1000.0), updated_at = now() WHERE id = $1`,
+      [alarm.id, alarm.version, alarm.event_count, alarm.restore_count, alarm.last_event_at],
+    );
+    if (!created) result.alarmsUpdated++;
+    outbox.push(toAlarmUpdate(alarm, applied, now));
+  }
+  await db.query(
+    `INSERT INTO outbox (kind, key, payload, push)
+     SELECT 'alarm.update', k, p, push FROM unnest($1::text[], $2::jsonb[], $3::boolean[]) AS t(k, p, push)`,
+    [outbox.map((u) => String(u.alarm_id)), outbox.map((u) => JSON.stringify(u)), outbox.map((u) => u.severity === 'CRITICAL' && !u.test && !u.service && u.version === 1)],
+  );
+  await db.query("SELECT pg_notify('stam_outbox', '')");
+}
+
+export function toAlarmUpdate(a: AlarmRow, applied: NormalizedEvent[], nowMs: number): AlarmUpdate {
+  return {
+    alarm_id: a.id,
+    version: a.version,
+    object_id: a.object_id,
+    panel_id: a.panel_id,
+    source: a.source,
+    zone: a.zone,
+    category: a.category,
+    severity: a.severity,
+    status: a.status,
+    owner: a.owner,
+    event_count: a.event_count,
+    restore_count: a.restore_count,
+    first_event_at: Math.round(a.first_event_at),
+    last_event_at: Math.round(a.last_event_at),
+    test: a.test,
+    service: a.service,
+    flood: a.flood,
+    title: a.title,
+    updated_at: nowMs,
+    events: applied.map((e) => ({ event_id: e.eventId, observed_at: e.observedAtMs, trace: e.trace })),
+  };
+}

@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createKafka, createLogger, createPool, createRedis, loadConfig, provisionTopics, type Config, type Pool, type Redis } from '../../platform/index.ts';
+import { topicSpecs } from '../../cli/context.ts';
+import type { Kafka } from 'kafkajs';
+
+export const TEMPLATE_DB = 'stam_test_template';
+
+/** The maintenance database URL on the configured server (DATABASE_URL with /postgres). */
+export function adminUrl(): string {
+  const u = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+  u.pathname = '/postgres';
+  return u.toString();
+}
+
+export interface TestEnv {
+  id: string;
+  /** Environment variables that point a role (child process or in-process config) at this test's resources. */
+  vars: Record<string, string>;
+  config: Config;
+  pool: Pool;
+  redis: Redis;
+  kafka: Kafka;
+  cleanup(): Promise<void>;
+}
+
+/**
+ * Isolated resources for one test file: a database cloned from the migrated template, a topic prefix,
+ * a Redis key prefix and a consumer group name, all removed by cleanup().
+ */
+export async function createTestEnv(extra: Record<string, string> = {}): Promise<TestEnv> {
+  const id = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const db = `stam_${id}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${db} TEMPLATE ${TEMPLATE_DB}`);
+  await admin.end();
+  const dbUrl = new URL(adminUrl());
+  dbUrl.pathname = `/${db}`;
+  const vars: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: dbUrl.toString(),
+    KAFKA_TOPIC_PREFIX: id,
+    KAFKA_PARTITIONS: '3',
+    REDIS_KEY_PREFIX: `${id}:`,
+    PROCESSOR_GROUP: `${id}-alarm-processor`,
+    OPS_PORT: '0',
+    GATEWAY_PORT: '0',
+    JWT_KEY_DIR: `.data/test-jwt/${id}`,
+    SHUTDOWN_GRACE_MS: '10000',
+    ...extra,
+  };
+  const config = loadConfig({ ...process.env, ...vars });
+  const log = createLogger('test', 'warn');
+  const pool = createPool(config.DATABASE_URL, { max: 5 });
+  const redis = createRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: id, log });
+  await provisionTopics(kafka, topicSpecs(config), log);
+
+  return {
+    id, vars, config, pool, redis, kafka,
+    async cleanup() {
+      await pool.end();
+      const keys = await redis.keys(`${id}:*`).catch(() => [] as string[]);
+      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(`${id}:`.length)));
+      await redis.quit();
+      const admin2 = kafka.admin();
+      await admin2.connect();
+      const topics = (await admin2.listTopics()).filter((t) => t.startsWith(`${id}.`));
+      if (topics.length > 0) await admin2.deleteTopics({ topics }).catch(() => undefined);
+      await admin2.disconnect();
+      const a = new pg.Client({ connectionString: adminUrl() });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
