@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import { createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
-import { createAlarmProcessor, createOutboxRelay, declarePushTopology } from '../processors/index.ts';
+import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
 import { KeyRing, buildGateway, createAlarmStream } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
@@ -23,6 +23,7 @@ export async function migrateRole(): Promise<void> {
   try {
     await ensureDatabase(ctx.config.DATABASE_URL);
     const { applied } = await migrate(ctx.config.DATABASE_URL, ctx.log);
+    await seedRulesIfEmpty(ctx.pool());
     await ensureTopics(ctx).catch((err: Error) => {
       throw new Error(`topics could not be provisioned on ${ctx.config.KAFKA_BROKERS}: ${err.message}`, { cause: err });
     });
@@ -30,6 +31,8 @@ export async function migrateRole(): Promise<void> {
   } catch (err) {
     ctx.log.fatal({ err: (err as Error).message }, 'migrate failed');
     process.exitCode = 1;
+  } finally {
+    await ctx.close();
   }
 }
 
@@ -49,6 +52,7 @@ export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> =>
   const processor = createAlarmProcessor({
     kafka, producer, pool: ctx.pool(), log: ctx.log, groupId: ctx.config.PROCESSOR_GROUP, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
     maxBatch: ctx.config.PROCESSOR_MAX_BATCH, bundlingWindowMs: ctx.config.BUNDLING_WINDOW_S * 1000, smsEnabled: ctx.config.FEATURE_SMS_ENABLED,
+    flood: { threshold: ctx.config.FLOOD_THRESHOLD, windowMs: ctx.config.FLOOD_WINDOW_S * 1000 },
   });
   await ctx.startOps();
   await processor.start();

@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bundleKey, classify, joinsAlarm, nextStatus } from './index.ts';
+import { parse } from 'yaml';
+import { bundleKey, classify as classifyWith, floodBundleKey, isFlood, joinsAlarm, maxSeverity, nextStatus, validateRules, type ClassifiableEvent } from './index.ts';
+
+const rules = validateRules(parse(readFileSync(new URL('../config/alarm-rules.yaml', import.meta.url), 'utf8')));
+const classify = (e: ClassifiableEvent) => classifyWith(e, rules);
 
 describe('classification', () => {
   it('a zone violation opens a WARNING zone-violation alarm titled with the zone', () => {
@@ -46,5 +51,32 @@ describe('lifecycle', () => {
     expect(nextStatus('close', 'RESOLVED')).toBe('CLOSED');
     expect(nextStatus('claim', 'CLAIMED')).toBeUndefined();
     expect(nextStatus('close', 'NEW')).toBeUndefined();
+  });
+});
+
+describe('rules file', () => {
+  it('is valid, and a bad rule is rejected naming the rule and field', () => {
+    expect(rules.length).toBeGreaterThan(20);
+    expect(() => validateRules([{ source: 'satel', kind: 'X', effect: 'open', category: 'c', severity: 'LOUD', title: 't' }])).toThrow(/rule 1: severity/);
+    expect(() => validateRules([{ source: 'mars', kind: 'X' }])).toThrow(/rule 1: source/);
+    expect(() => validateRules({})).toThrow(/list/);
+  });
+});
+
+describe('floods', () => {
+  const policy = { threshold: 10, windowMs: 600_000 };
+  it('the eleventh alarm on an object within ten minutes is a flood, not the tenth', () => {
+    const nine = Array.from({ length: 9 }, (_, i) => i * 1000);
+    expect(isFlood(nine, 10_000, policy)).toBe(false);
+    expect(isFlood([...nine, 9_500], 10_000, policy)).toBe(true);
+  });
+  it('alarms older than the window do not count', () => {
+    const old = Array.from({ length: 10 }, (_, i) => i);
+    expect(isFlood(old, 600_000 + 10, policy)).toBe(false);
+  });
+  it('a flood alarm has one key per object and keeps the worst severity', () => {
+    expect(floodBundleKey(7)).toBe('7|flood');
+    expect(maxSeverity('WARNING', 'CRITICAL')).toBe('CRITICAL');
+    expect(maxSeverity('INFO', 'WARNING')).toBe('WARNING');
   });
 });

@@ -1,8 +1,10 @@
 export { ALARM_STATUSES, OPEN_STATUSES, SEVERITIES } from './types.ts';
 export type { AlarmStatus, Classification, ClassifiableEvent, EventSource, Severity } from './types.ts';
-export { DEFAULT_RULES, classify } from './classify.ts';
+export { classify, validateRules } from './classify.ts';
 export type { Rule } from './classify.ts';
 export { bundleKey, joinsAlarm } from './bundling.ts';
 export type { OpenAlarmCandidate } from './bundling.ts';
+export { DEFAULT_FLOOD_POLICY, floodBundleKey, isFlood, maxSeverity } from './floods.ts';
+export type { FloodPolicy } from './floods.ts';
 export { TRANSITIONS, nextStatus } from './lifecycle.ts';
 export type { AlarmAction } from './lifecycle.ts';

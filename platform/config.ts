@@ -50,6 +50,8 @@ export const ConfigSchema = Type.Object({
   PROCESSOR_GROUP: Type.String({ default: 'alarm-processor' }),
   PROCESSOR_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 100_000, default: 2000 }),
   BUNDLING_WINDOW_S: Type.Integer({ minimum: 0, default: 600 }),
+  FLOOD_THRESHOLD: Type.Integer({ minimum: 1, default: 10, description: 'alarms on one object within FLOOD_WINDOW_S before a flood alarm absorbs the rest' }),
+  FLOOD_WINDOW_S: Type.Integer({ minimum: 1, default: 600 }),
   RELAY_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   RELAY_IDLE_MS: Type.Integer({ minimum: 5, maximum: 10_000, default: 50, description: 'poll interval when LISTEN misses' }),
 

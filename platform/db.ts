@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StamError } from './errors.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -23,7 +24,13 @@ export function createPool(url: string, opts: { max?: number; applicationName?: 
 
 /** Runs `fn` in one transaction; rolls back on any error and rethrows it. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    // Not getting a connection is always the database being away, whatever the server's error code.
+    throw new StamError('E_DB_UNAVAILABLE', `database unavailable: ${(err as Error).message}`, { cause: err });
+  }
   try {
     await client.query('BEGIN');
     const out = await fn(client);

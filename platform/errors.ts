@@ -61,3 +61,15 @@ export function isRetryable(err: unknown): boolean {
   const name = typeof e.name === 'string' ? e.name : '';
   return name === 'KafkaJSConnectionError' || name === 'KafkaJSRequestTimeoutError' || name === 'KafkaJSNumberOfRetriesExceeded';
 }
+
+/**
+ * A failure that the same input will cause again (bad data), as opposed to one of the environment.
+ * Only these may send a message to a dead-letter topic; anything else is retried, so a bug or an outage
+ * never turns good events into dead letters.
+ */
+export function isPoison(err: unknown): boolean {
+  if (err instanceof StamError) return !err.retryable && err.code !== 'E_DB_UNAVAILABLE';
+  const code = (err as { code?: unknown } | null)?.code;
+  // PostgreSQL class 22 (data exception) and 23 (integrity constraint violation).
+  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}

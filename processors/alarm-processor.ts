@@ -1,11 +1,12 @@
 import type { Kafka } from 'kafkajs';
 import {
-  StamError, counter, gauge, histogram, inTransaction, isRetryable, isStamError, backoffMs, sleep, sendToDlq,
+  StamError, counter, gauge, histogram, inTransaction, isPoison, isStamError, backoffMs, sleep, sendToDlq,
   type DeadLetter, type EachBatchPayload, type KafkaMessage, type Logger, type Pool, type Producer,
 } from '../platform/index.ts';
 import { codecFor, topicName } from '../schemas/index.ts';
-import type { Rule } from '../domain/index.ts';
+import type { FloodPolicy, Rule } from '../domain/index.ts';
 import { applyBatch, type ApplyResult, type Incoming } from './apply.ts';
+import { loadRules, seedRulesIfEmpty } from './rules.ts';
 import { fromPanelLink, fromSatelEvent, fromSmsEvent, type NormalizedEvent } from './events.ts';
 
 const m = {
@@ -27,6 +28,8 @@ export interface AlarmProcessorOptions {
   maxBatch: number;
   bundlingWindowMs: number;
   smsEnabled: boolean;
+  flood?: FloodPolicy;
+  /** Rules to use instead of the alarm_rules table (tests). */
   rules?: readonly Rule[];
 }
 
@@ -58,6 +61,7 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
   });
   const abort = new AbortController();
   let lastApplied: ApplyResult | undefined;
+  let rules: readonly Rule[] = opts.rules ?? [];
 
   async function seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
     const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(
@@ -91,10 +95,10 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     for (let attempt = 0; ; attempt++) {
       try {
         lastApplied = await inTransaction(pool, (db) =>
-          applyBatch(db, good, lastOffset, { groupId: opts.groupId, topic, partition, bundlingWindowMs: opts.bundlingWindowMs, rules: opts.rules }));
+          applyBatch(db, good, lastOffset, { groupId: opts.groupId, topic, partition, bundlingWindowMs: opts.bundlingWindowMs, rules, ...(opts.flood ? { flood: opts.flood } : {}) }));
         break;
       } catch (err) {
-        if (!isRetryable(err) || abort.signal.aborted) throw err;
+        if (isPoison(err) || abort.signal.aborted) throw err;
         m.retries.inc({ topic });
         const wait = backoffMs(attempt, 250, 10_000);
         log.warn({ err: (err as Error).message, topic, partition, attempt, waitMs: wait }, 'batch failed on a retryable error; retrying');
@@ -111,6 +115,7 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     if (r.duplicates) m.events.inc({ topic, outcome: 'duplicate' }, r.duplicates);
     if (r.skippedAlreadyApplied) m.events.inc({ topic, outcome: 'already_applied' }, r.skippedAlreadyApplied);
     if (r.stale) m.events.inc({ topic, outcome: 'stale_fencing' }, r.stale);
+    if (r.flooded) m.events.inc({ topic, outcome: 'flooded' }, r.flooded);
     if (r.unrouted) {
       m.events.inc({ topic, outcome: 'unrouted' }, r.unrouted);
       log.warn({ topic, partition, count: r.unrouted }, 'events for unknown panels or sensors were recorded without an alarm');
@@ -130,7 +135,7 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     try {
       await commitChunk(topic, partition, good, lastOffset, heartbeat);
     } catch (err) {
-      if (abort.signal.aborted) throw err;
+      if (abort.signal.aborted || !isPoison(err)) throw err;
       if (messages.length === 1) {
         const d: DeadLetter = { sourceTopic: topic, partition, message: messages[0]!, code: isStamError(err) ? err.code : 'E_EVENT_INVALID', reason: `processing failed: ${(err as Error).message}` };
         await sendToDlq(producer, `${topic}.dlq`, [d]);
@@ -161,6 +166,11 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     consumer,
     get lastApplied() { return lastApplied; },
     async start(): Promise<void> {
+      if (!opts.rules) {
+        const seeded = await seedRulesIfEmpty(pool);
+        if (seeded > 0) log.info({ rules: seeded }, 'alarm_rules seeded from config/alarm-rules.yaml');
+        rules = await loadRules(pool);
+      }
       await consumer.connect();
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         void seekToStoredOffsets(e.payload.memberAssignment).catch((err: Error) => log.error({ err: err.message }, 'could not seek to stored offsets'));

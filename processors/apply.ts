@@ -1,5 +1,8 @@
 import type { PoolClient } from '../platform/index.ts';
-import { bundleKey, classify, joinsAlarm, type AlarmStatus, type Rule, type Severity } from '../domain/index.ts';
+import {
+  DEFAULT_FLOOD_POLICY, bundleKey, classify, floodBundleKey, isFlood, joinsAlarm, maxSeverity,
+  type AlarmStatus, type FloodPolicy, type Rule, type Severity,
+} from '../domain/index.ts';
 import type { AlarmUpdate } from '../schemas/index.ts';
 import type { NormalizedEvent } from './events.ts';
 
@@ -10,7 +13,8 @@ export interface ApplyOptions {
   topic: string;
   partition: number;
   bundlingWindowMs: number;
-  rules?: readonly Rule[];
+  rules: readonly Rule[];
+  flood?: FloodPolicy;
   now?: () => number;
 }
 
@@ -22,6 +26,7 @@ export interface ApplyResult {
   unrouted: number;
   alarmsOpened: number;
   alarmsUpdated: number;
+  flooded: number;
 }
 
 interface AlarmRow {
@@ -60,7 +65,7 @@ const ALARM_COLUMNS = `a.id, a.object_id, a.panel_id, a.source, a.zone, a.bundle
  * at least once. Pure rules (domain/) decide; this function only reads and writes.
  */
 export async function applyBatch(db: PoolClient, items: Incoming[], lastOffset: string, opts: ApplyOptions): Promise<ApplyResult> {
-  const result: ApplyResult = { skippedAlreadyApplied: 0, inserted: 0, duplicates: 0, stale: 0, unrouted: 0, alarmsOpened: 0, alarmsUpdated: 0 };
+  const result: ApplyResult = { skippedAlreadyApplied: 0, inserted: 0, duplicates: 0, stale: 0, unrouted: 0, alarmsOpened: 0, alarmsUpdated: 0, flooded: 0 };
 
   const stored = await db.query<{ next_offset: number }>(
     'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
@@ -167,21 +172,51 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
 
   const classified = work.map((w) => ({ ...w, c: classify(w.e, opts.rules) })).filter((w) => w.c.effect !== 'state');
   if (classified.length === 0) return;
+  const flood = opts.flood ?? DEFAULT_FLOOD_POLICY;
   const keys = classified.map((w) => bundleKey(w.route.objectId, w.e, w.c));
+  const objectIds = [...new Set(classified.map((w) => w.route.objectId))];
   const open = await db.query<AlarmRow>(
     `SELECT ${ALARM_COLUMNS} FROM alarms a LEFT JOIN users u ON u.id = a.claimed_by
       WHERE a.bundle_key = ANY($1::text[]) AND a.status IN ('NEW','CLAIMED','ACKNOWLEDGED')
       ORDER BY a.id FOR UPDATE OF a`,
-    [[...new Set(keys)]],
+    [[...new Set([...keys, ...objectIds.map(floodBundleKey)])]],
   );
   const byKey = new Map<string, AlarmRow>();
   for (const a of open.rows) {
     const prev = byKey.get(a.bundle_key);
     if (!prev || a.last_event_at >= prev.last_event_at) byKey.set(a.bundle_key, a);
   }
+  // When each object's recent (non-flood) alarms opened, for the flood rule; event time, not wall time,
+  // so replaying a topic yields the same alarms.
+  const earliest = Math.min(...classified.map((w) => w.e.observedAtMs)) - flood.windowMs;
+  const recent = await db.query<{ object_id: number; t: number }>(
+    `SELECT object_id, (extract(epoch from first_event_at) * 1000)::float8 AS t FROM alarms
+      WHERE object_id = ANY($1::bigint[]) AND NOT flood AND first_event_at >= to_timestamp($2 / 1000.0)`,
+    [objectIds, earliest],
+  );
+  const openedAt = new Map<number, number[]>();
+  for (const r of recent.rows) openedAt.set(r.object_id, [...(openedAt.get(r.object_id) ?? []), r.t]);
 
   const changed = new Map<number, { alarm: AlarmRow; applied: NormalizedEvent[]; created: boolean }>();
   const links: { alarmId: number; eventId: number; restore: boolean }[] = [];
+  const createAlarm = async (key: string, e: NormalizedEvent, route: Route, c: { category: string; severity: Severity; title: string }, isFloodAlarm: boolean): Promise<AlarmRow> => {
+    const zone = e.source === 'satel' && !isFloodAlarm ? e.objectNumber : null;
+    const ins = await db.query<{ id: number }>(
+      `INSERT INTO alarms (object_id, panel_id, source, zone, bundle_key, category, severity, title, event_count, first_event_at, last_event_at, test, service, flood)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, to_timestamp($9 / 1000.0), to_timestamp($9 / 1000.0), $10, $11, $12) RETURNING id`,
+      [route.objectId, e.panelId, e.source, zone, key, c.category, c.severity, c.title, e.observedAtMs, route.test, route.service, isFloodAlarm],
+    );
+    const alarm: AlarmRow = {
+      id: ins.rows[0]!.id, object_id: route.objectId, panel_id: e.panelId, source: e.source, zone, bundle_key: key, category: c.category,
+      severity: c.severity, status: 'NEW', version: 0, title: c.title, owner: null, event_count: 1, restore_count: 0,
+      first_event_at: e.observedAtMs, last_event_at: e.observedAtMs, test: route.test, service: route.service, flood: isFloodAlarm,
+    };
+    byKey.set(key, alarm);
+    changed.set(alarm.id, { alarm, applied: [], created: true });
+    result.alarmsOpened++;
+    return alarm;
+  };
+
   for (let i = 0; i < classified.length; i++) {
     const { e, id, route, c } = classified[i]!;
     const key = keys[i]!;
@@ -192,20 +227,20 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
     } else if (alarm && joinsAlarm({ status: alarm.status, lastEventAtMs: alarm.last_event_at }, e.observedAtMs, opts.bundlingWindowMs)) {
       alarm.event_count++;
       alarm.last_event_at = Math.max(alarm.last_event_at, e.observedAtMs);
+    } else if (isFlood(openedAt.get(route.objectId) ?? [], e.observedAtMs, flood)) {
+      const fk = floodBundleKey(route.objectId);
+      alarm = byKey.get(fk);
+      if (alarm && joinsAlarm({ status: alarm.status, lastEventAtMs: alarm.last_event_at }, e.observedAtMs, flood.windowMs)) {
+        alarm.event_count++;
+        alarm.last_event_at = Math.max(alarm.last_event_at, e.observedAtMs);
+        alarm.severity = maxSeverity(alarm.severity, c.severity);
+      } else {
+        alarm = await createAlarm(fk, e, route, { category: 'flood', severity: c.severity, title: `Alarm flood: more than ${flood.threshold} alarms in ${Math.round(flood.windowMs / 60_000)} min` }, true);
+      }
+      result.flooded++;
     } else {
-      const ins = await db.query<{ id: number }>(
-        `INSERT INTO alarms (object_id, panel_id, source, zone, bundle_key, category, severity, title, event_count, first_event_at, last_event_at, test, service)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, to_timestamp($9 / 1000.0), to_timestamp($9 / 1000.0), $10, $11) RETURNING id`,
-        [route.objectId, e.panelId, e.source, e.source === 'satel' ? e.objectNumber : null, key, c.category, c.severity, c.title, e.observedAtMs, route.test, route.service],
-      );
-      alarm = {
-        id: ins.rows[0]!.id, object_id: route.objectId, panel_id: e.panelId, source: e.source, zone: e.source === 'satel' ? e.objectNumber : null,
-        bundle_key: key, category: c.category, severity: c.severity, status: 'NEW', version: 0, title: c.title, owner: null,
-        event_count: 1, restore_count: 0, first_event_at: e.observedAtMs, last_event_at: e.observedAtMs, test: route.test, service: route.service, flood: false,
-      };
-      byKey.set(key, alarm);
-      changed.set(alarm.id, { alarm, applied: [], created: true });
-      result.alarmsOpened++;
+      alarm = await createAlarm(key, e, route, c, false);
+      openedAt.set(route.objectId, [...(openedAt.get(route.objectId) ?? []), e.observedAtMs]);
     }
     alarm.version++;
     const entry = changed.get(alarm.id) ?? { alarm, applied: [], created: false };
@@ -219,22 +254,29 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
     'INSERT INTO alarm_events (alarm_id, event_id, restore) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::boolean[])',
     [links.map((l) => l.alarmId), links.map((l) => l.eventId), links.map((l) => l.restore)],
   );
+  const all = [...changed.values()];
+  await db.query(
+    `UPDATE alarms a SET version = t.version, event_count = t.ec, restore_count = t.rc, last_event_at = to_timestamp(t.last / 1000.0),
+            severity = t.severity, updated_at = now()
+       FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::text[]) AS t(id, version, ec, rc, last, severity)
+      WHERE a.id = t.id`,
+    [all.map((x) => x.alarm.id), all.map((x) => x.alarm.version), all.map((x) => x.alarm.event_count), all.map((x) => x.alarm.restore_count),
+      all.map((x) => x.alarm.last_event_at), all.map((x) => x.alarm.severity)],
+  );
+  result.alarmsUpdated += all.filter((x) => !x.created).length;
   const now = opts.now?.() ?? Date.now();
-  const outbox: AlarmUpdate[] = [];
-  for (const { alarm, applied, created } of changed.values()) {
-    await db.query(
-      `UPDATE alarms SET version = $2, event_count = $3, restore_count = $4, last_event_at = to_timestamp($5 / 1000.0), updated_at = now() WHERE id = $1`,
-      [alarm.id, alarm.version, alarm.event_count, alarm.restore_count, alarm.last_event_at],
-    );
-    if (!created) result.alarmsUpdated++;
-    outbox.push(toAlarmUpdate(alarm, applied, now));
-  }
+  const outbox = all.map(({ alarm, applied }) => toAlarmUpdate(alarm, applied, now));
   await db.query(
     `INSERT INTO outbox (kind, key, payload, push)
      SELECT 'alarm.update', k, p, push FROM unnest($1::text[], $2::jsonb[], $3::boolean[]) AS t(k, p, push)`,
-    [outbox.map((u) => String(u.alarm_id)), outbox.map((u) => JSON.stringify(u)), outbox.map((u) => u.severity === 'CRITICAL' && !u.test && !u.service && u.version === 1)],
+    [outbox.map((u) => String(u.alarm_id)), outbox.map((u) => JSON.stringify(u)), outbox.map((u, i) => shouldPush(u, all[i]!.created))],
   );
   await db.query("SELECT pg_notify('stam_outbox', '')");
+}
+
+/** Push a CRITICAL alarm once, when it opens (a flood alarm too), unless the object is in test or service mode. */
+function shouldPush(u: AlarmUpdate, created: boolean): boolean {
+  return created && u.severity === 'CRITICAL' && !u.test && !u.service;
 }
 
 export function toAlarmUpdate(a: AlarmRow, applied: NormalizedEvent[], nowMs: number): AlarmUpdate {

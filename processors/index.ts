@@ -6,3 +6,4 @@ export { applyBatch, toAlarmUpdate } from './apply.ts';
 export type { ApplyOptions, ApplyResult, Incoming } from './apply.ts';
 export { fromPanelLink, fromSatelEvent, fromSmsEvent } from './events.ts';
 export type { NormalizedEvent } from './events.ts';
+export { loadRules, readRulesFile, seedRulesIfEmpty } from './rules.ts';

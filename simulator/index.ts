@@ -1,0 +1,220 @@
+/**
+ * Satel INTEGRA / ETHM-1 panel simulator: N panels, each speaking the integration protocol on its own
+ * TCP port (basePort + i - 1), plus an HTTP control API. The public surface of the simulator module.
+ *
+ * The options map 1:1 to `stam simulator` flags: --panels, --port (basePort), --model, --module,
+ * --encryption-key, --user-code, --seed, --control-port, --host, --idle-timeout-ms, --exit-delay-ms,
+ * --log-size. Numbers are coerced, so the CLI can pass its strings straight in.
+ */
+import { readFile } from 'node:fs/promises';
+import { createLogger, type Logger } from '../platform/index.ts';
+import { z } from 'zod';
+import { performAction, type Action, type ActionContext, type ActionParams, type ActionResult } from './actions.ts';
+import { createControlServer, type ControlServer, type ControlTarget } from './control.ts';
+import type { LogRecord, Trace } from './event-log.ts';
+import { MODULE_NAMES, PANEL_MODEL_NAMES, ZONE_CMD, type ModuleName, type PanelModelName } from './models.ts';
+import { createPanel, type Panel } from './panel.ts';
+import { createRng, startRate, type RateRun } from './rate.ts';
+import { parseScenario, runScenario, type Scenario, type ScenarioRun } from './scenario.ts';
+import { createPanelServer, type PanelServer } from './server.ts';
+import { createTraceRing } from './traces.ts';
+
+export type { Action, ActionParams, ActionResult } from './actions.ts';
+export type { LogRecord, Trace } from './event-log.ts';
+export type { ModuleName, PanelModelName } from './models.ts';
+export type { Answer, Panel, PanelConfig, PanelSnapshot, Request } from './panel.ts';
+export type { Scenario, ScenarioStep } from './scenario.ts';
+export type { TracedEvent } from './traces.ts';
+export { createPanel } from './panel.ts';
+export { parseScenario, ScenarioError } from './scenario.ts';
+export { MODULE_NAMES, PANEL_MODEL_NAMES } from './models.ts';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+/** Validated once at start-up; defaults filled here, so the CLI and tests share them. */
+export const SimulatorOptionsSchema = z
+  .object({
+    panels: z.coerce.number().int().min(1).max(5_000),
+    /** Panel i listens on basePort + i - 1; 0 gives every panel a free port. */
+    basePort: port.default(10_004),
+    model: z.enum(PANEL_MODEL_NAMES as [PanelModelName, ...PanelModelName[]]).default('integra128'),
+    module: z.enum(MODULE_NAMES as [ModuleName, ...ModuleName[]]).default('ethm1plus'),
+    encryptionKey: z.string().min(1).max(64).optional(),
+    userCode: z.string().regex(/^\d{4,16}$/, 'user code must be 4–16 digits').default('1234'),
+    seed: z.coerce.number().int().default(1),
+    /** 0 picks a free port. */
+    controlPort: port.default(7080),
+    host: z.string().default('127.0.0.1'),
+    idleTimeoutMs: z.coerce.number().int().positive().default(25_000),
+    /** A second client gets `Busy!` (plain ETHM-1) or takes the link over (ETHM-1 Plus behaviour). */
+    secondClient: z.enum(['busy', 'takeover']).default('busy'),
+    exitDelayMs: z.coerce.number().int().nonnegative().default(0),
+    logSize: z.coerce.number().int().positive().max(1_000_000).default(1_000),
+    /**
+     * Index of each panel's first log record. Default: the start time in seconds (mod 2^24), so a restarted
+     * simulator does not hand out the indices of its previous run again (as long as that run wrote fewer
+     * records per panel than seconds have passed since it started).
+     */
+    firstLogIndex: z.coerce.number().int().min(0).max(0xfffffe).default(() => Math.floor(Date.now() / 1000) % 0xfffffe),
+    traceCapacity: z.coerce.number().int().positive().default(200_000),
+    /** A scenario file to run once the simulator has started. */
+    scenario: z.string().optional(),
+  })
+  .superRefine((o, ctx) => {
+    if (o.basePort !== 0 && o.basePort + o.panels - 1 > 65_535) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['basePort'], message: `ports ${o.basePort}..${o.basePort + o.panels - 1} exceed 65535` });
+    }
+    if (o.encryptionKey !== undefined && o.module !== 'ethm1plus') {
+      // Only the Plus module has integration encryption.
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['encryptionKey'], message: 'integration encryption needs module ethm1plus' });
+    }
+  });
+
+export type SimulatorSettings = z.infer<typeof SimulatorOptionsSchema>;
+export type SimulatorOptions = z.input<typeof SimulatorOptionsSchema> & {
+  log?: Logger;
+  /** Called for every event-log record any panel writes (trace set when the simulator generated it). */
+  onEvent?: (panel: number, record: LogRecord, trace: Trace | undefined) => void;
+};
+
+export type Simulator = {
+  readonly settings: SimulatorSettings;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Panel n (1-based). */
+  panel(n: number): Panel;
+  /** Bound TCP port of each panel, index 0 = panel 1 (valid after start). */
+  readonly ports: number[];
+  /** Base URL of the control API (valid after start). */
+  readonly controlUrl: string;
+  /** The same actions the control API and scenarios use. */
+  perform(n: number, action: Action, params?: ActionParams): ActionResult;
+  runScenario(s: Scenario): ScenarioRun & { id: number };
+};
+
+export function createSimulator(options: SimulatorOptions): Simulator {
+  const { log: givenLog, onEvent, ...raw } = options;
+  const parsed = SimulatorOptionsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid simulator options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  const s = parsed.data;
+  const log = givenLog ?? createLogger('simulator', 'silent');
+  const rng = createRng(s.seed);
+  const traces = createTraceRing(s.traceCapacity);
+
+  const panels: Panel[] = [];
+  const servers: PanelServer[] = [];
+  for (let i = 1; i <= s.panels; i++) {
+    const panel = createPanel({ model: s.model, module: s.module, userCode: s.userCode, exitDelayMs: s.exitDelayMs, logSize: s.logSize, firstLogIndex: s.firstLogIndex });
+    if (onEvent) panel.onRecord((rec, trace) => onEvent(i, rec, trace));
+    panels.push(panel);
+    servers.push(createPanelServer({
+      panel, number: i, host: s.host, port: s.basePort === 0 ? 0 : s.basePort + i - 1,
+      idleTimeoutMs: s.idleTimeoutMs, encryptionKey: s.encryptionKey, secondClient: s.secondClient, log,
+    }));
+  }
+
+  const panel = (n: number): Panel => {
+    const p = panels[n - 1];
+    if (!p) throw new RangeError(`panel ${n} outside 1..${s.panels}`);
+    return p;
+  };
+  const ctx: ActionContext = { panelCount: s.panels, panel, link: (n) => servers[n - 1]!.link, traces };
+  const perform = (n: number, action: Action, params: ActionParams = {}): ActionResult => performAction(ctx, n, action, params);
+
+  /** Running scenarios by id; a finished one leaves the table. */
+  const scenarioRuns = new Map<number, ScenarioRun>();
+  let nextScenarioId = 1;
+  const startScenario = (sc: Scenario): ScenarioRun & { id: number } => {
+    const run = runScenario(sc, { panelCount: s.panels, perform: (n, a, p) => void perform(n, a, p) });
+    const id = nextScenarioId++;
+    scenarioRuns.set(id, run);
+    log.info({ scenario: sc.name, id, steps: sc.steps.length }, 'scenario started');
+    void run.done.then(() => {
+      scenarioRuns.delete(id);
+      log.info({ scenario: sc.name, id, ...run.stats }, 'scenario finished');
+    });
+    return Object.assign(run, { id });
+  };
+
+  let rate: RateRun | undefined;
+  const target: ControlTarget = {
+    panelCount: s.panels,
+    panelInfo: (n) => {
+      const srv = servers[n - 1]!;
+      return { panel: n, port: srv.port, model: s.model, module: s.module, connected: srv.connected, monitoring: srv.monitoring, stats: srv.stats };
+    },
+    snapshot: (n) => panel(n).snapshot(),
+    perform,
+    traces,
+    runScenario: (sc) => {
+      const run = startScenario(sc);
+      return { id: run.id, name: sc.name, steps: sc.steps.length };
+    },
+    stopScenarios: () => {
+      const n = scenarioRuns.size;
+      for (const run of scenarioRuns.values()) run.stop();
+      scenarioRuns.clear();
+      return n;
+    },
+    scenarios: () => [...scenarioRuns].map(([id, run]) => ({ id, name: run.name, ...run.stats })),
+    startRate: (req) => {
+      rate?.stop();
+      rate = startRate(req, {
+        panelCount: s.panels,
+        zoneCount: panel(1).zones,
+        fire: (n, zone) => void perform(n, panel(n).store.get(ZONE_CMD.violation, zone) ? 'restore' : 'violate', { zone }),
+      }, rng);
+      log.info({ ...req }, 'rate generator started');
+      return rate.status();
+    },
+    stopRate: () => {
+      rate?.stop();
+      return rate?.status();
+    },
+    rateStatus: () => rate?.status(),
+  };
+
+  const control: ControlServer = createControlServer({ target, port: s.controlPort, host: s.host, log });
+  let ticker: NodeJS.Timeout | undefined;
+
+  return {
+    settings: s,
+    panel,
+    perform,
+    runScenario: startScenario,
+    get ports() {
+      return servers.map((srv) => srv.port);
+    },
+    get controlUrl() {
+      return control.url;
+    },
+    async start() {
+      const t0 = performance.now();
+      const results = await Promise.allSettled(servers.map((srv) => srv.start()));
+      const failed = results.findIndex((r) => r.status === 'rejected');
+      if (failed >= 0) {
+        await Promise.all(servers.map((srv) => srv.stop()));
+        const reason = (results[failed] as PromiseRejectedResult).reason as Error;
+        throw new Error(`panel ${failed + 1} cannot listen on ${s.host}:${s.basePort === 0 ? 0 : s.basePort + failed}: ${reason.message}`);
+      }
+      await control.start();
+      // Exit times complete on a shared 100 ms tick, only for panels that are counting down.
+      ticker = setInterval(() => {
+        for (const p of panels) if (p.hasPendingExit()) p.tick();
+      }, 100);
+      ticker.unref();
+      log.info({ panels: s.panels, firstPort: servers[0]!.port, control: control.url, ms: Math.round(performance.now() - t0) }, 'simulator started');
+      if (s.scenario !== undefined) startScenario(parseScenario(await readFile(s.scenario, 'utf8'), s.scenario));
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      rate?.stop();
+      target.stopScenarios();
+      await control.stop();
+      await Promise.all(servers.map((srv) => srv.stop()));
+      log.info('simulator stopped');
+    },
+  };
+}
