@@ -100,12 +100,11 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
         const n = await publishOnce();
         failures = 0;
         if (n >= opts.batchSize) continue; // more waiting
+        // Idle until the LISTEN notification, the poll interval, or stop() — whichever comes first.
         await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, opts.idleMs);
-          wake = () => { clearTimeout(t); resolve(); };
-          abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+          const t = setTimeout(() => { wake = undefined; resolve(); }, opts.idleMs);
+          wake = () => { wake = undefined; clearTimeout(t); resolve(); };
         });
-        wake = undefined;
       } catch (err) {
         m.failures.inc();
         const wait = backoffMs(failures++, 200, 10_000);
@@ -147,6 +146,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
     },
     async stop(): Promise<void> {
       abort.abort();
+      wake?.();
       clearInterval(housekeeping);
       await loop;
       await listener?.end().catch(() => undefined);
