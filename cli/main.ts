@@ -7,6 +7,7 @@ import { stackDown, stackUp } from './stack.ts';
 import { seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
+import { dlqCommand } from './dlq.ts';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -48,6 +49,7 @@ program.command('seed').description('load the demo dataset (objects and panels f
 });
 
 program.addCommand(userCommand());
+program.addCommand(dlqCommand());
 
 program.command('all')
   .description('every role plus the simulator as child processes with one combined log (development, demo)')

@@ -7,3 +7,5 @@ export type { ApplyOptions, ApplyResult, Incoming } from './apply.ts';
 export { fromPanelLink, fromSatelEvent, fromSmsEvent } from './events.ts';
 export type { NormalizedEvent } from './events.ts';
 export { loadRules, readRulesFile, seedRulesIfEmpty } from './rules.ts';
+export { readDeadLetters, replayDeadLetters } from './dlq.ts';
+export type { DeadLetterRecord } from './dlq.ts';

@@ -103,7 +103,7 @@ describe('SIGKILL of the processor and relay mid-stream loses and duplicates not
     await waitUntil('outbox drained', async () => (await env.pool.query('SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1')).rowCount === 0, 120_000, 500);
 
     const q = async <T>(sql: string) => (await env.pool.query(sql)).rows as T[];
-    const [{ events: stored, keys }] = await q<{ events: number; keys: number }>('SELECT count(*)::int AS events, count(DISTINCT dedup_key)::int AS keys FROM events');
+    const { events: stored, keys } = (await q<{ events: number; keys: number }>('SELECT count(*)::int AS events, count(DISTINCT dedup_key)::int AS keys FROM events'))[0]!;
     expect({ stored, keys }).toEqual({ stored: unique, keys: unique });
 
     const alarms = await q<{ id: number; version: number; event_count: number; restore_count: number; linked: number; panel_id: number; zone: number }>(
@@ -115,7 +115,7 @@ describe('SIGKILL of the processor and relay mid-stream loses and duplicates not
       expect(a.version, `alarm ${a.id}`).toBe(a.linked);
       expect(a.linked, `alarm ${a.id}`).toBe(seen.get(`${a.panel_id}:${a.zone}`));
     }
-    const [{ total }] = await q<{ total: number }>('SELECT count(*)::int AS total FROM alarm_events');
+    const { total } = (await q<{ total: number }>('SELECT count(*)::int AS total FROM alarm_events'))[0]!;
     expect(total).toBe(unique);
 
     // Every alarm's latest version reached alarm.updates.v1 (duplicates there are allowed: clients order by version).
@@ -124,7 +124,7 @@ describe('SIGKILL of the processor and relay mid-stream loses and duplicates not
     const topic = topicName('alarm.updates.v1', env.id);
     const admin = env.kafka.admin();
     await admin.connect();
-    const [{ high }] = (await admin.fetchTopicOffsets(topic)) as { high: string }[] as [{ high: string }];
+    const { high } = (await admin.fetchTopicOffsets(topic))[0]!;
     await admin.disconnect();
     const consumer = env.kafka.consumer({ groupId: `${env.id}-verify` });
     let read = 0;

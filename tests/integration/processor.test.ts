@@ -6,6 +6,7 @@ import { topicName } from '../../schemas/index.ts';
 import { adminUrl, createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent, type EventProducer } from '../helpers/events.ts';
 import { createPanel, waitUntil } from '../helpers/system.ts';
+import { startRole } from '../helpers/processes.ts';
 
 const MIN = 60_000;
 const log = createLogger('test-processor', 'silent');
@@ -134,6 +135,24 @@ describe('alarm processor against the real broker and database', () => {
     await consumer.disconnect();
     expect(dead.map((d) => d.code).sort()).toEqual(['E_AVRO_MAGIC', 'E_AVRO_UNKNOWN_SCHEMA']);
     expect(dead.every((d) => d.topic === topicName('satel.events.v1', env.id) && /^\d+$/.test(d.offset) && d.reason.length > 0)).toBe(true);
+  });
+
+  it('`stam dlq list` shows the dead letters and `stam dlq replay` re-injects them (still bad: dead-lettered again, marked as replayed)', async () => {
+    const run = async (...args: string[]) => {
+      const r = startRole('dlq', env.vars, args);
+      const exit = await r.exited;
+      return { code: exit.code, out: r.lines.map((l) => String(l.msg)).join('\n') };
+    };
+    const list = await run('list', '--topic', 'satel.events.v1');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/E_AVRO_MAGIC/);
+    expect(list.out).toMatch(/E_AVRO_UNKNOWN_SCHEMA/);
+    expect(list.out).toMatch(/2 dead letter\(s\)/);
+    const replay = await run('replay', 'satel.events.v1', '--code', 'E_AVRO_MAGIC');
+    expect(replay.out).toMatch(/1 dead letter\(s\) replayed/);
+    await waitUntil('the replayed message is dead-lettered again', async () => /3 dead letter\(s\)/.test((await run('list', '--topic', 'satel.events.v1')).out), 30_000, 1000);
+    const shown = await run('show', 'satel.events.v1', '2');
+    expect(shown.out).toMatch(/x-replayed-from/);
   });
 
   it('waits out the database going away mid-stream and then applies everything exactly once', async () => {
