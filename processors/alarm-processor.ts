@@ -29,6 +29,8 @@ export interface AlarmProcessorOptions {
   bundlingWindowMs: number;
   smsEnabled: boolean;
   flood?: FloodPolicy;
+  /** Partitions applied at once (default 3). */
+  concurrency?: number;
   /** Rules to use instead of the alarm_rules table (tests). */
   rules?: readonly Rule[];
 }
@@ -176,7 +178,9 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
         void seekToStoredOffsets(e.payload.memberAssignment).catch((err: Error) => log.error({ err: err.message }, 'could not seek to stored offsets'));
       });
       await consumer.subscribe({ topics: [...decoders.keys()], fromBeginning: true });
-      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: 1, eachBatch });
+      // Partitions are applied concurrently (order is per partition = per panel); two transactions that meet on
+      // one alarm serialize on its row lock, and a deadlock (40P01) is retried like any retryable failure.
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: opts.concurrency ?? 3, eachBatch });
       log.info({ topics: [...decoders.keys()], groupId: opts.groupId }, 'alarm processor consuming');
     },
     async stop(): Promise<void> {

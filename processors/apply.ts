@@ -153,8 +153,13 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
   // A dedup_key repeated inside one batch is inserted once and counted once.
   result.duplicates = events.length - ins.rows.length;
 
-  for (const [panelId, fencing] of maxFencing) {
-    await db.query('UPDATE panel_cursors SET fencing = GREATEST(fencing, $2), updated_at = now() WHERE panel_id = $1', [panelId, fencing]);
+  const raised = [...maxFencing].filter(([panelId, f]) => f > (panels.get(panelId)?.fencing ?? 0));
+  if (raised.length > 0) {
+    await db.query(
+      `UPDATE panel_cursors c SET fencing = GREATEST(c.fencing, t.f), updated_at = now()
+         FROM unnest($1::bigint[], $2::bigint[]) AS t(id, f) WHERE c.panel_id = t.id`,
+      [raised.map(([id]) => id), raised.map(([, f]) => f)],
+    );
   }
 
   const work: { e: NormalizedEvent; id: number; route: Route }[] = [];

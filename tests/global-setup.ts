@@ -1,7 +1,6 @@
-import pg from 'pg';
-import { createLogger, loadConfig, migrate } from '../platform/index.ts';
+import { createLogger, loadConfig } from '../platform/index.ts';
 import { stackDown, stackUp } from '../cli/stack.ts';
-import { adminUrl, TEMPLATE_DB } from './helpers/env.ts';
+import { buildTemplateDatabase } from './helpers/env.ts';
 
 /**
  * `npm test` stands on its own: bring up PostgreSQL, Redis, RabbitMQ and a Kafka broker when they do not
@@ -13,18 +12,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const brokerWasUp = await brokerAnswers(config.KAFKA_BROKERS);
   await stackUp(config, log);
 
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1`, [TEMPLATE_DB]);
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB}`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl());
-  url.pathname = `/${TEMPLATE_DB}`;
-  await migrate(url.toString(), log);
+  await buildTemplateDatabase(log);
 
   return () => {
     if (!brokerWasUp && !process.env.KEEP_BROKER) stackDown(config);

@@ -1,16 +1,59 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createKafka, createLogger, createPool, createRedis, loadConfig, provisionTopics, type Config, type Pool, type Redis } from '../../platform/index.ts';
+import { createKafka, createLogger, createPool, createRedis, loadConfig, migrate, provisionTopics, type Config, type Logger, type Pool, type Redis } from '../../platform/index.ts';
+import { seedRulesIfEmpty } from '../../processors/index.ts';
 import { topicSpecs } from '../../cli/context.ts';
 import type { Kafka } from 'kafkajs';
 
-export const TEMPLATE_DB = 'stam_test_template';
 
 /** The maintenance database URL on the configured server (DATABASE_URL with /postgres). */
 export function adminUrl(): string {
   const u = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   u.pathname = '/postgres';
   return u.toString();
+}
+
+/**
+ * The template database every test env clones, named by a hash of the migrations and the rules file, so
+ * concurrent test runs share it and a change to either builds a new one.
+ */
+export function templateName(): string {
+  const h = createHash('sha256');
+  const dir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+  for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(`${dir}${f}`));
+  h.update(readFileSync(fileURLToPath(new URL('../../config/alarm-rules.yaml', import.meta.url))));
+  return `stam_tpl_${h.digest('hex').slice(0, 12)}`;
+}
+
+/** Creates the migrated template database (with the seeded alarm rules) unless it exists. */
+export async function buildTemplateDatabase(log: Logger): Promise<void> {
+  const name = templateName();
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  try {
+    await admin.query('SELECT pg_advisory_lock(7094002)');
+    const exists = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1 AND datallowconn", [name]);
+    if (exists.rowCount === 0) {
+      const building = `${name}_b${process.pid}`;
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.query(`CREATE DATABASE ${building}`);
+      const url = new URL(adminUrl());
+      url.pathname = `/${building}`;
+      await migrate(url.toString(), log);
+      const pool = createPool(url.toString(), { max: 1 });
+      try {
+        await seedRulesIfEmpty(pool);
+      } finally {
+        await pool.end();
+      }
+      await admin.query(`ALTER DATABASE ${building} RENAME TO ${name}`);
+    }
+  } finally {
+    await admin.query('SELECT pg_advisory_unlock(7094002)').catch(() => undefined);
+    await admin.end();
+  }
 }
 
 export interface TestEnv {
@@ -33,7 +76,7 @@ export async function createTestEnv(extra: Record<string, string> = {}): Promise
   const db = `stam_${id}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${db} TEMPLATE ${TEMPLATE_DB}`);
+  await admin.query(`CREATE DATABASE ${db} TEMPLATE ${templateName()}`);
   await admin.end();
   const dbUrl = new URL(adminUrl());
   dbUrl.pathname = `/${db}`;

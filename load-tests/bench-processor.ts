@@ -1,0 +1,88 @@
+/**
+ * Processor throughput: N SatelEvents are produced to satel.events.v1 first, then `stam alarm-processor`
+ * (a real child process) applies the backlog into PostgreSQL. Prints events/s, batch sizes and commit
+ * times from the processor's own metrics, its CPU share, and the raw broker's produce/consume rate
+ * measured in the same run with Kafka's ProducerPerformance/ConsumerPerformance.
+ *   npm run bench:processor -- [events=100000] [panels=500]
+ */
+import { createLogger, loadConfig } from '../platform/index.ts';
+import { codecFor } from '../schemas/index.ts';
+import { stackUp } from '../cli/stack.ts';
+import { buildTemplateDatabase, createTestEnv } from '../tests/helpers/env.ts';
+import { eventProducer, satelEvent } from '../tests/helpers/events.ts';
+import { startRole, msgIs } from '../tests/helpers/processes.ts';
+import type { SatelEvent } from '../schemas/index.ts';
+import { measureBrokerBaseline } from './baseline.ts';
+import { histogramQuantile, metricValue, procStats } from './proc-stats.ts';
+
+const EVENTS = Number(process.argv[2] ?? 100_000);
+const PANELS = Number(process.argv[3] ?? 500);
+const ZONES = 16;
+const log = createLogger('bench', 'warn');
+
+await stackUp(loadConfig(), log);
+await buildTemplateDatabase(log);
+const env = await createTestEnv({ PROCESSOR_MAX_BATCH: process.env.PROCESSOR_MAX_BATCH ?? '2000', FLOOD_THRESHOLD: '100000', LOG_LEVEL: 'warn' });
+try {
+  const panelIds: number[] = [];
+  const { rows } = await env.pool.query<{ id: number }>(
+    `WITH o AS (INSERT INTO objects (code, name) SELECT 'B' || g, 'bench ' || g FROM generate_series(1, $1) g RETURNING id)
+     INSERT INTO panels (object_id, name, host, port) SELECT id, 'p', '127.0.0.1', 1 FROM o RETURNING id`, [PANELS]);
+  panelIds.push(...rows.map((r) => r.id));
+
+  const base = Date.now() - 60_000;
+  const events: SatelEvent[] = [];
+  const count = new Map<string, number>();
+  for (let i = 0; i < EVENTS; i++) {
+    const panel = panelIds[i % PANELS]!;
+    const zone = 1 + (Math.floor(i / PANELS) % ZONES);
+    const k = `${panel}:${zone}`;
+    const n = count.get(k) ?? 0;
+    count.set(k, n + 1);
+    events.push(satelEvent(panel, n % 2 === 0 ? 'ZONE_VIOLATION' : 'ZONE_RESTORE', zone, base + Math.floor(i / 100)));
+  }
+  const recordBytes = Math.round(events.slice(0, 1000).reduce((s, e) => s + codecFor('SatelEvent').encode(e).length, 0) / 1000);
+
+  const producer = await eventProducer(env.kafka, env.id);
+  const t0 = performance.now();
+  for (let i = 0; i < events.length; i += 2000) await producer.send(events.slice(i, i + 2000));
+  const produceS = (performance.now() - t0) / 1000;
+  await producer.close();
+
+  const proc = startRole('alarm-processor', env.vars);
+  await proc.waitForLog(msgIs('alarm processor consuming'));
+  const ops = (await proc.waitForLog(msgIs('ops endpoints listening (/healthz /readyz /metrics)'))).port as number;
+  const cpu0 = procStats(proc.proc.pid!);
+  const t1 = performance.now();
+  let done = 0;
+  let peakRss = 0;
+  while (done < EVENTS) {
+    await new Promise((r) => setTimeout(r, 100));
+    done = (await env.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events')).rows[0]!.n;
+    peakRss = Math.max(peakRss, procStats(proc.proc.pid!).rssMB);
+    if (performance.now() - t1 > 600_000) throw new Error(`only ${done} of ${EVENTS} applied after 10 min`);
+  }
+  const applyS = (performance.now() - t1) / 1000;
+  const cpu1 = procStats(proc.proc.pid!);
+  const metrics = await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text();
+  await proc.stop();
+
+  const batches = metricValue(metrics, 'stam_processor_batch_size_count');
+  const baseline = await measureBrokerBaseline({ kafka: env.kafka, brokers: env.config.KAFKA_BROKERS, topic: `${env.id}.baseline`, partitions: env.config.KAFKA_PARTITIONS, records: 200_000, recordBytes });
+  const eps = EVENTS / applyS;
+  const rowsOut = [
+    ['events applied', `${EVENTS} (${PANELS} panels × ${ZONES} zones, ${env.config.KAFKA_PARTITIONS} partitions, ~${recordBytes} B each)`],
+    ['processor throughput', `${Math.round(eps)} events/s into PostgreSQL (${applyS.toFixed(1)} s)`],
+    ['batches', `${batches}, mean ${Math.round(EVENTS / Math.max(1, batches))} events; p50 size ≤ ${histogramQuantile(metrics, 'stam_processor_batch_size', 0.5)}`],
+    ['batch commit time', `p50 ≤ ${(histogramQuantile(metrics, 'stam_processor_batch_commit_seconds', 0.5) ?? NaN) * 1000} ms, p99 ≤ ${(histogramQuantile(metrics, 'stam_processor_batch_commit_seconds', 0.99) ?? NaN) * 1000} ms`],
+    ['processor CPU', `${((cpu1.cpuSeconds - cpu0.cpuSeconds) / applyS * 100).toFixed(0)} % of one core, peak RSS ${peakRss.toFixed(0)} MB`],
+    ['our producer (kafkajs)', `${Math.round(EVENTS / produceS)} events/s`],
+    ['raw broker produce', `${Math.round(baseline.produceEps)} records/s (ProducerPerformance, ${recordBytes} B, acks=all)`],
+    ['raw broker consume', `${Math.round(baseline.consumeEps)} records/s (ConsumerPerformance)`],
+    ['processor / raw consume', `${(eps / baseline.consumeEps * 100).toFixed(1)} %`],
+  ];
+  console.log(`\nalarm-processor benchmark — ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`);
+  for (const [k, v] of rowsOut) console.log(`  ${k!.padEnd(26)} ${v}`);
+} finally {
+  await env.cleanup();
+}
