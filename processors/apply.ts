@@ -202,22 +202,21 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
   const openedAt = new Map<number, number[]>();
   for (const r of recent.rows) openedAt.set(r.object_id, [...(openedAt.get(r.object_id) ?? []), r.t]);
 
-  const changed = new Map<number, { alarm: AlarmRow; applied: NormalizedEvent[]; created: boolean }>();
-  const links: { alarmId: number; eventId: number; restore: boolean }[] = [];
-  const createAlarm = async (key: string, e: NormalizedEvent, route: Route, c: { category: string; severity: Severity; title: string }, isFloodAlarm: boolean): Promise<AlarmRow> => {
+  // Decide everything in memory first; new alarms get their ids afterwards in one round trip and are
+  // inserted with their final counts, existing ones are updated in one statement.
+  const changed = new Map<AlarmRow, { applied: NormalizedEvent[]; created: boolean }>();
+  const links: { alarm: AlarmRow; eventId: number; restore: boolean }[] = [];
+  const created: AlarmRow[] = [];
+  const createAlarm = (key: string, e: NormalizedEvent, route: Route, c: { category: string; severity: Severity; title: string }, isFloodAlarm: boolean): AlarmRow => {
     const zone = e.source === 'satel' && !isFloodAlarm ? e.objectNumber : null;
-    const ins = await db.query<{ id: number }>(
-      `INSERT INTO alarms (object_id, panel_id, source, zone, bundle_key, category, severity, title, event_count, first_event_at, last_event_at, test, service, flood)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, to_timestamp($9 / 1000.0), to_timestamp($9 / 1000.0), $10, $11, $12) RETURNING id`,
-      [route.objectId, e.panelId, e.source, zone, key, c.category, c.severity, c.title, e.observedAtMs, route.test, route.service, isFloodAlarm],
-    );
     const alarm: AlarmRow = {
-      id: ins.rows[0]!.id, object_id: route.objectId, panel_id: e.panelId, source: e.source, zone, bundle_key: key, category: c.category,
+      id: 0, object_id: route.objectId, panel_id: e.panelId, source: e.source, zone, bundle_key: key, category: c.category,
       severity: c.severity, status: 'NEW', version: 0, title: c.title, owner: null, event_count: 1, restore_count: 0,
       first_event_at: e.observedAtMs, last_event_at: e.observedAtMs, test: route.test, service: route.service, flood: isFloodAlarm,
     };
     byKey.set(key, alarm);
-    changed.set(alarm.id, { alarm, applied: [], created: true });
+    changed.set(alarm, { applied: [], created: true });
+    created.push(alarm);
     result.alarmsOpened++;
     return alarm;
   };
@@ -240,35 +239,55 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
         alarm.last_event_at = Math.max(alarm.last_event_at, e.observedAtMs);
         alarm.severity = maxSeverity(alarm.severity, c.severity);
       } else {
-        alarm = await createAlarm(fk, e, route, { category: 'flood', severity: c.severity, title: `Alarm flood: more than ${flood.threshold} alarms in ${Math.round(flood.windowMs / 60_000)} min` }, true);
+        alarm = createAlarm(fk, e, route, { category: 'flood', severity: c.severity, title: `Alarm flood: more than ${flood.threshold} alarms in ${Math.round(flood.windowMs / 60_000)} min` }, true);
       }
       result.flooded++;
     } else {
-      alarm = await createAlarm(key, e, route, c, false);
+      alarm = createAlarm(key, e, route, c, false);
       openedAt.set(route.objectId, [...(openedAt.get(route.objectId) ?? []), e.observedAtMs]);
     }
     alarm.version++;
-    const entry = changed.get(alarm.id) ?? { alarm, applied: [], created: false };
+    const entry = changed.get(alarm) ?? { applied: [], created: false };
     entry.applied.push(e);
-    changed.set(alarm.id, entry);
-    links.push({ alarmId: alarm.id, eventId: id, restore: c.effect === 'restore' });
+    changed.set(alarm, entry);
+    links.push({ alarm, eventId: id, restore: c.effect === 'restore' });
   }
   if (changed.size === 0) return;
 
+  if (created.length > 0) {
+    const ids = await db.query<{ id: number }>(`SELECT nextval(pg_get_serial_sequence('alarms', 'id'))::bigint AS id FROM generate_series(1, $1)`, [created.length]);
+    created.forEach((a, i) => { a.id = ids.rows[i]!.id; });
+    const col = <K extends keyof AlarmRow>(k: K) => created.map((a) => a[k]);
+    await db.query(
+      `INSERT INTO alarms (id, object_id, panel_id, source, zone, bundle_key, category, severity, title, version, event_count, restore_count,
+                           first_event_at, last_event_at, test, service, flood)
+       OVERRIDING SYSTEM VALUE
+       SELECT t.id, t.object_id, t.panel_id, t.source, t.zone, t.bundle_key, t.category, t.severity, t.title, t.version, t.ec, t.rc,
+              to_timestamp(t.first / 1000.0), to_timestamp(t.last / 1000.0), t.test, t.service, t.flood
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::int[],
+                     $11::int[], $12::int[], $13::float8[], $14::float8[], $15::boolean[], $16::boolean[], $17::boolean[])
+           AS t(id, object_id, panel_id, source, zone, bundle_key, category, severity, title, version, ec, rc, first, last, test, service, flood)`,
+      [col('id'), col('object_id'), col('panel_id'), col('source'), col('zone'), col('bundle_key'), col('category'), col('severity'), col('title'),
+        col('version'), col('event_count'), col('restore_count'), col('first_event_at'), col('last_event_at'), col('test'), col('service'), col('flood')],
+    );
+  }
   await db.query(
     'INSERT INTO alarm_events (alarm_id, event_id, restore) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::boolean[])',
-    [links.map((l) => l.alarmId), links.map((l) => l.eventId), links.map((l) => l.restore)],
+    [links.map((l) => l.alarm.id), links.map((l) => l.eventId), links.map((l) => l.restore)],
   );
-  const all = [...changed.values()];
-  await db.query(
-    `UPDATE alarms a SET version = t.version, event_count = t.ec, restore_count = t.rc, last_event_at = to_timestamp(t.last / 1000.0),
-            severity = t.severity, updated_at = now()
-       FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::text[]) AS t(id, version, ec, rc, last, severity)
-      WHERE a.id = t.id`,
-    [all.map((x) => x.alarm.id), all.map((x) => x.alarm.version), all.map((x) => x.alarm.event_count), all.map((x) => x.alarm.restore_count),
-      all.map((x) => x.alarm.last_event_at), all.map((x) => x.alarm.severity)],
-  );
-  result.alarmsUpdated += all.filter((x) => !x.created).length;
+  const all = [...changed].map(([alarm, v]) => ({ alarm, ...v }));
+  const existing = all.filter((x) => !x.created).map((x) => x.alarm);
+  if (existing.length > 0) {
+    await db.query(
+      `UPDATE alarms a SET version = t.version, event_count = t.ec, restore_count = t.rc, last_event_at = to_timestamp(t.last / 1000.0),
+              severity = t.severity, updated_at = now()
+         FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::float8[], $6::text[]) AS t(id, version, ec, rc, last, severity)
+        WHERE a.id = t.id`,
+      [existing.map((a) => a.id), existing.map((a) => a.version), existing.map((a) => a.event_count), existing.map((a) => a.restore_count),
+        existing.map((a) => a.last_event_at), existing.map((a) => a.severity)],
+    );
+  }
+  result.alarmsUpdated += existing.length;
   const now = opts.now?.() ?? Date.now();
   const outbox = all.map(({ alarm, applied }) => toAlarmUpdate(alarm, applied, now));
   await db.query(
