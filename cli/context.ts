@@ -17,6 +17,7 @@ export function configOrExit(): Config {
 
 export const DEFAULT_OPS_PORTS: Record<string, number> = {
   'satel-ingest': 9401, 'alarm-processor': 9402, 'outbox-relay': 9403, simulator: 9404, 'sms-ingest': 9405, notifier: 9406,
+  'command-processor': 9407,
 };
 
 export interface RoleContext {

@@ -2,12 +2,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, ensureDatabase, migrate } from '../platform/index.ts';
 import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
+import { startCommandProcessor } from './commands-role.ts';
 import { startSimulatorRole, simulatorOptions } from './simulator.ts';
 import { stackDown, stackUp } from './stack.ts';
 import { seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
+import { keysCommand, secretsCommand } from './keys.ts';
 import { dlqCommand } from './dlq.ts';
+import { loadCommand } from '../load-tests/index.ts';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -24,6 +27,8 @@ program.command('migrate').description('apply database migrations (under an advi
 program.command('satel-ingest').description('poll the Satel INTEGRA panels of the panels table and produce their events').action(() => runRole('satel-ingest', startSatelIngest));
 program.command('alarm-processor').description('turn events into alarms in PostgreSQL (exactly-once effects)').action(() => runRole('alarm-processor', startAlarmProcessor));
 program.command('outbox-relay').description('publish alarm changes from the outbox to alarm.updates.v1 and push jobs to RabbitMQ').action(() => runRole('outbox-relay', startOutboxRelay));
+program.command('command-processor').description('record arm/disarm command results, answer dead-lettered commands, fail unanswered ones')
+  .action(() => runRole('command-processor', startCommandProcessor));
 program.command('gateway').description('operator REST API, WebSocket stream and console (GATEWAY_PORT)').action(() => runRole('gateway', startGateway));
 
 simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1)'))
@@ -49,7 +54,10 @@ program.command('seed').description('load the demo dataset (objects and panels f
 });
 
 program.addCommand(userCommand());
+program.addCommand(keysCommand());
+program.addCommand(secretsCommand());
 program.addCommand(dlqCommand());
+program.addCommand(loadCommand());
 
 program.command('all')
   .description('every role plus the simulator as child processes with one combined log (development, demo)')
@@ -69,7 +77,7 @@ program.command('all')
       const creds = o.seed ? await seedDemo(ctx.pool(), config, log) : undefined;
       await ctx.close();
       const sup = createSupervisor({ log, pretty: true });
-      for (const role of ['simulator', 'alarm-processor', 'outbox-relay', 'gateway', 'satel-ingest']) sup.start({ role });
+      for (const role of ['simulator', 'alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
       const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
       log.info(`operator console: ${url}${creds ? `  login: ${creds.username} / ${creds.password}` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
       const stop = async (signal: string) => {

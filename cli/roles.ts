@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
-import { createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
+import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
-import { KeyRing, buildGateway, createAlarmStream } from '../gateway/index.ts';
+import { KeyRing, buildGateway, createAlarmStream, settingsFromConfig } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
+import { gatewayCommands, satelDriverId, startDriverCommands } from './commands-role.ts';
 
 /** Runs a role as a process: validated config, ops endpoints, SIGTERM draining, clients closed in reverse order. */
 export async function runRole(role: string, start: (ctx: RoleContext) => Promise<Service>): Promise<void> {
@@ -37,13 +38,21 @@ export async function migrateRole(): Promise<void> {
 }
 
 export const startSatelIngest = async (ctx: RoleContext): Promise<Service> => {
+  // Panel integration keys are sealed at rest (panels.integration_key_enc); the driver opens them with this ring.
+  configureSecrets({ keys: ctx.config.SECRETS_KEYS, keyFile: ctx.config.SECRETS_KEY_FILE, generate: ctx.config.NODE_ENV !== 'production' });
+  const driverId = satelDriverId(ctx.config);
+  const commands = await startDriverCommands(ctx, driverId); // FEATURE_ARM_DISARM_ENABLED: the driver's command queue
   const driver = createSatelDriver({
     kafka: ctx.kafka(), pool: ctx.pool(), redis: ctx.redis(), log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
     pollIntervalMs: ctx.config.SATEL_POLL_INTERVAL_MS, answerTimeoutMs: ctx.config.SATEL_ANSWER_TIMEOUT_MS, panelRefreshMs: ctx.config.SATEL_PANEL_REFRESH_MS,
+    connectTimeoutMs: ctx.config.SATEL_CONNECT_TIMEOUT_MS, keepAliveMs: ctx.config.SATEL_KEEPALIVE_MS, logSweepMs: ctx.config.SATEL_LOG_SWEEP_MS,
+    logCatchUpMax: ctx.config.SATEL_LOG_CATCHUP_MAX, supervisionMs: ctx.config.LINK_SUPERVISION_S * 1000, traceSource: ctx.config.SATEL_TRACE_SOURCE,
+    driverId, commands,
+    ha: ctx.config.FEATURE_HA_ENABLED ? { ttlMs: ctx.config.SATEL_LEASE_TTL_MS, renewMs: ctx.config.SATEL_LEASE_RENEW_MS } : undefined,
   });
   await ctx.startOps();
   await driver.start();
-  return driver;
+  return { stop: async () => { await driver.stop(); await commands?.stop(); } };
 };
 
 export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> => {
@@ -89,11 +98,21 @@ export const startOutboxRelay = async (ctx: RoleContext): Promise<Service> => {
 
 export const startGateway = async (ctx: RoleContext): Promise<Service> => {
   const { config } = ctx;
-  const keys = await KeyRing.open({ dir: config.JWT_KEY_DIR, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlS: config.JWT_TTL_S });
+  configureSecrets({ keys: config.SECRETS_KEYS, keyFile: config.SECRETS_KEY_FILE, generate: config.NODE_ENV !== 'production' });
+  const keys = await KeyRing.open({
+    dir: config.JWT_KEY_DIR, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlS: config.JWT_TTL_S, reloadEveryS: config.JWT_KEY_RELOAD_S,
+  });
   const stream = config.FEATURE_REALTIME_ENABLED
-    ? createAlarmStream({ kafka: ctx.kafka(), redis: ctx.redis(), log: ctx.log, topicPrefix: config.KAFKA_TOPIC_PREFIX })
+    ? createAlarmStream({
+      kafka: ctx.kafka(), redis: ctx.redis(), pool: ctx.pool(), log: ctx.log, topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      bufferSize: config.WS_BUFFER_SIZE, historyRetentionH: config.WS_HISTORY_RETENTION_H,
+    })
     : undefined;
-  const app = await buildGateway({ pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle, ...(stream ? { stream } : {}) });
+  const commands = await gatewayCommands(ctx);
+  const app = await buildGateway({
+    pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle,
+    settings: settingsFromConfig(config), commands: commands.options, ...(stream ? { stream } : {}),
+  });
   if (stream) {
     await stream.start();
     ctx.checks.push({ name: 'alarm-stream', check: () => stream.ready() });
@@ -103,8 +122,11 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
   ctx.log.info({ port, url: `http://${config.GATEWAY_HOST}:${port}/` }, 'gateway listening (console at /, API docs at /docs)');
   return {
     stop: async () => {
+      // WebSocket clients get close 1012 (reconnect and resume), in-flight requests finish, then the stream stops.
       await app.close();
       await stream?.stop();
+      await commands.close();
+      keys.close();
     },
   };
 };

@@ -6,5 +6,5 @@ export { bundleKey, joinsAlarm } from './bundling.ts';
 export type { OpenAlarmCandidate } from './bundling.ts';
 export { DEFAULT_FLOOD_POLICY, floodBundleKey, isFlood, maxSeverity } from './floods.ts';
 export type { FloodPolicy } from './floods.ts';
-export { TRANSITIONS, nextStatus } from './lifecycle.ts';
-export type { AlarmAction } from './lifecycle.ts';
+export { ALARM_ACTIONS, TRANSITIONS, decideTransition, nextStatus } from './lifecycle.ts';
+export type { AlarmAction, TransitionDecision, TransitionRequest } from './lifecycle.ts';

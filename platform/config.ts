@@ -41,11 +41,44 @@ export const ConfigSchema = Type.Object({
   JWT_AUDIENCE: Type.String({ default: 'stam-operators' }),
   JWT_TTL_S: Type.Integer({ minimum: 30, maximum: 86_400, default: 900 }),
   JWT_KEY_DIR: Type.String({ default: '.data/jwt', description: 'RS256 signing key ring (PEM files); created when empty' }),
+  JWT_KEY_RELOAD_S: Type.Integer({ minimum: 1, default: 60, description: 'how often the gateway re-reads JWT_KEY_DIR (also on an unknown kid)' }),
+  REFRESH_TTL_S: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 43_200, description: 'refresh token lifetime (rotated on every use)' }),
+  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 5, description: 'consecutive failed logins before the account locks' }),
+  LOGIN_LOCK_S: Type.Integer({ minimum: 1, default: 900, description: 'how long a locked account stays locked' }),
+  LOGIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 30, description: 'failed logins from one address within LOGIN_ADDRESS_WINDOW_S before it is throttled' }),
+  LOGIN_ADDRESS_WINDOW_S: Type.Integer({ minimum: 1, default: 900 }),
+  SECRETS_KEYS: Type.Optional(Type.String({ description: 'AES-256-GCM key ring kid=base64[,kid=base64…], first active; never logged' })),
+  SECRETS_KEY_FILE: Type.String({ default: '.data/secrets.keys', description: 'development key ring file, created when SECRETS_KEYS is unset outside production' }),
+  SECRET_REVEAL_TTL_S: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'how long a revealed recorder password is valid for the console' }),
+  MODE_SWEEP_INTERVAL_S: Type.Integer({ minimum: 1, default: 10, description: 'how often expired service/test modes are switched off' }),
+  PANEL_STATE_TIMEOUT_MS: Type.Integer({ minimum: 10, default: 250, description: 'Redis live-state read deadline before it counts as a failure' }),
+  WS_BUFFER_SIZE: Type.Integer({ minimum: 10, default: 5000, description: 'updates kept in Redis ws:events:buffer for resuming clients' }),
+  WS_RESUME_MAX_GAP: Type.Integer({ minimum: 0, default: 20_000, description: 'largest gap served from PostgreSQL history; beyond it a client gets a resync' }),
+  WS_HISTORY_RETENTION_H: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'hours of stream history kept in PostgreSQL' }),
+  WS_PING_INTERVAL_MS: Type.Integer({ minimum: 100, default: 25_000, description: 'ping/heartbeat interval; a client silent for two intervals is dropped' }),
+  WS_SLOW_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024, description: 'socket backlog above which a client is coalesced (latest version per alarm)' }),
+  WS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'socket backlog above which a client is disconnected' }),
+  WS_MAX_COALESCED: Type.Integer({ minimum: 1, default: 2000, description: 'distinct alarms held for a coalesced client before it is disconnected' }),
 
   SATEL_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 20_000, default: 1000 }),
   SATEL_ANSWER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 3000 }),
   SATEL_PANEL_REFRESH_MS: Type.Integer({ minimum: 500, default: 10_000, description: 'how often the panels table is re-read' }),
   LINK_SUPERVISION_S: Type.Integer({ minimum: 1, default: 60, description: 'link loss longer than this becomes an alarm' }),
+  SATEL_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'TCP connect deadline per panel' }),
+  SATEL_KEEPALIVE_MS: Type.Integer({ minimum: 100, maximum: 20_000, default: 10_000, description: 'send a harmless 0x7F when a link was idle this long (ETHM-1 Plus drops clients after 25 s)' }),
+  SATEL_LOG_SWEEP_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000, description: 'read the panel event log at least this often even when no state flag changed (0 = every poll)' }),
+  SATEL_LOG_CATCHUP_MAX: Type.Integer({ minimum: 10, maximum: 100_000, default: 5000, description: 'most event-log records read back in one catch-up after a reconnect' }),
+  SATEL_TRACE_SOURCE: Type.Union([Type.Literal('none'), Type.Literal('redis')], { default: 'none', description: 'load tests: look up simulator traces of log records in Redis (satel:trace:{port}:{index})' }),
+  SATEL_DRIVER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$', description: 'this driver in lease tokens and logs (default host-pid)' })),
+  SATEL_LEASE_TTL_MS: Type.Integer({ minimum: 1000, maximum: 120_000, default: 15_000, description: 'FEATURE_HA_ENABLED: panel lease lifetime; a dead driver\'s panels move after at most this plus one renew interval' }),
+  SATEL_LEASE_RENEW_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'FEATURE_HA_ENABLED: lease renewal and acquisition interval (below a third of the TTL)' }),
+
+  COMMANDS_TTL_S: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'default expiry of an arm/disarm command: never executed later than this after the request' }),
+  COMMANDS_GRACE_S: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'a command still unanswered this long after its expiry is failed by the sweeper' }),
+  COMMANDS_SWEEP_INTERVAL_S: Type.Integer({ minimum: 1, maximum: 600, default: 5, description: 'how often the command sweeper looks for unanswered commands' }),
+  COMMANDS_PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'how long the API waits for RabbitMQ to confirm a command (retrying over reconnects)' }),
+  COMMANDS_OPERATOR_ALLOWED: Type.Boolean({ default: false, description: 'OPERATOR may send arm/disarm commands too (SUPERVISOR and ADMIN always may)' }),
+  COMMAND_RESULTS_GROUP: Type.String({ default: 'command-results', description: 'consumer group of the command-processor role' }),
 
   PROCESSOR_GROUP: Type.String({ default: 'alarm-processor' }),
   PROCESSOR_MAX_BATCH: Type.Integer({ minimum: 1, maximum: 100_000, default: 2000 }),
@@ -107,10 +140,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flagsPath = env
   }
 }
 
+/** Settings whose values are secrets: never printed, whatever their name. */
+const SECRET_SETTINGS = new Set(['SECRETS_KEYS']);
+
 /** Names of the variables whose values must never be printed. */
 export function safeConfigView(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(config)) {
+    if (SECRET_SETTINGS.has(k)) { out[k] = v === undefined ? v : '[redacted]'; continue; }
     out[k] = /URL$/.test(k) && typeof v === 'string' ? v.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') : v;
   }
   return out;

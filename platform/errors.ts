@@ -12,6 +12,7 @@ export const ErrorCodes = {
   E_SATEL_LINK: { message: 'Satel link error', retryable: true },
   E_SATEL_REQUEST: { message: 'invalid arguments for a Satel request', retryable: false },
   E_SATEL_CRYPTO: { message: 'Satel encrypted PDU rejected (integration key or session ids)', retryable: false },
+  E_SATEL_LEASE: { message: 'panel lease lost or not held (another driver owns the panel)', retryable: false },
   E_AVRO_MAGIC: { message: 'not Avro single-object encoding', retryable: false },
   E_AVRO_UNKNOWN_SCHEMA: { message: 'unknown Avro schema fingerprint', retryable: false },
   E_AVRO_DECODE: { message: 'undecodable Avro body', retryable: false },
@@ -26,6 +27,15 @@ export const ErrorCodes = {
   E_VALIDATION: { message: 'invalid request', retryable: false },
   E_ALARM_CONFLICT: { message: 'alarm changed or claimed by someone else', retryable: false },
   E_WS_TICKET: { message: 'invalid or used WebSocket ticket', retryable: false },
+  E_AUTH_LOCKED: { message: 'account locked after too many failed logins', retryable: false },
+  E_AUTH_THROTTLED: { message: 'too many failed logins from this address', retryable: true },
+  E_AUTH_REFRESH: { message: 'invalid, expired or revoked refresh token', retryable: false },
+  E_ALARM_OWNER: { message: 'alarm belongs to another operator', retryable: false },
+  E_CONFLICT: { message: 'conflicts with an existing record', retryable: false },
+  E_UNAVAILABLE: { message: 'dependency unavailable', retryable: true },
+  E_SECRET_KEY: { message: 'secrets key ring missing or lacks the needed key', retryable: false },
+  E_SECRET_CORRUPT: { message: 'sealed secret is malformed or fails authentication', retryable: false },
+  E_COMMAND_INVALID: { message: 'malformed arm/disarm command message', retryable: false },
 } as const satisfies Record<string, { message: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

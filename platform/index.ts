@@ -17,3 +17,8 @@ export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';
 export { runService } from './lifecycle.ts';
 export type { Service } from './lifecycle.ts';
 export { sleep, backoffMs } from './time.ts';
+export {
+  addKeyToFile, configureSecrets, createSecretBox, decryptSecret, encryptSecret, generateSecretKey, loadSecretKeyRing,
+  parseSecretKeys, reencryptSecret, secretNeedsRotation,
+} from './secrets.ts';
+export type { SecretBox, SecretKeyRing, SecretsSource } from './secrets.ts';

@@ -9,3 +9,7 @@ export type { NormalizedEvent } from './events.ts';
 export { loadRules, readRulesFile, seedRulesIfEmpty } from './rules.ts';
 export { readDeadLetters, replayDeadLetters } from './dlq.ts';
 export type { DeadLetterRecord } from './dlq.ts';
+export { createCommandResultsProcessor } from './command-results.ts';
+export type { CommandResultsProcessor, CommandResultsProcessorOptions } from './command-results.ts';
+export { createCommandSweeper } from './command-sweeper.ts';
+export type { CommandSweeper, CommandSweeperOptions } from './command-sweeper.ts';

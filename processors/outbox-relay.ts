@@ -3,7 +3,8 @@ import type { ConfirmChannel } from 'amqplib';
 import {
   counter, gauge, histogram, backoffMs, sleep, type Logger, type Pool, type Producer,
 } from '../platform/index.ts';
-import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
+import { codecFor, topicName, type AlarmUpdate, type CommandResult } from '../schemas/index.ts';
+import { RESULT_STAGE_HEADER } from '../commands/index.ts';
 
 const m = {
   published: counter('stam_relay_published_total', 'outbox rows published', ['kind']),
@@ -31,6 +32,8 @@ export interface OutboxRelayOptions {
 }
 
 interface OutboxRow { id: number; kind: string; key: string; payload: AlarmUpdate; push: boolean; created_ms: number }
+/** Rows of kind `command.result` (written by the command processor) go to command.results.v1 as the `final` stage. */
+const COMMAND_RESULT_KIND = 'command.result';
 
 /**
  * Publishes outbox rows. Method (see stack-notes, outbox): claim unpublished rows with
@@ -46,6 +49,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
   const { pool, producer, log } = opts;
   const topic = topicName('alarm.updates.v1', opts.topicPrefix);
   const codec = codecFor('AlarmUpdate');
+  const resultsTopic = topicName('command.results.v1', opts.topicPrefix);
+  const resultCodec = codecFor('CommandResult');
   const abort = new AbortController();
   let wake: (() => void) | undefined;
   let loop: Promise<void> | undefined;
@@ -62,12 +67,19 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
         [opts.batchSize],
       );
       if (rows.length === 0) { await client.query('COMMIT'); return 0; }
-      await producer.send({
-        topic,
+      const alarms = rows.filter((r) => r.kind !== COMMAND_RESULT_KIND);
+      const results = rows.filter((r) => r.kind === COMMAND_RESULT_KIND);
+      await producer.sendBatch({
         acks: -1,
-        messages: rows.map((r) => ({ key: r.key, value: codec.encode(r.payload), headers: { 'x-alarm-version': String(r.payload.version) } })),
+        topicMessages: [
+          ...(alarms.length > 0 ? [{ topic, messages: alarms.map((r) => ({ key: r.key, value: codec.encode(r.payload), headers: { 'x-alarm-version': String(r.payload.version) } })) }] : []),
+          ...(results.length > 0 ? [{
+            topic: resultsTopic,
+            messages: results.map((r) => ({ key: r.key, value: resultCodec.encode(r.payload as unknown as CommandResult), headers: { [RESULT_STAGE_HEADER]: 'final' } })),
+          }] : []),
+        ],
       });
-      const push = rows.filter((r) => r.push);
+      const push = alarms.filter((r) => r.push);
       if (push.length > 0 && opts.pushChannel) {
         const ch = opts.pushChannel;
         for (const r of push) {
@@ -83,7 +95,8 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
       await client.query('COMMIT');
       const now = Date.now();
       for (const r of rows) m.latency.observe(Math.max(0, now - r.created_ms) / 1000);
-      m.published.inc({ kind: 'alarm.update' }, rows.length);
+      if (alarms.length > 0) m.published.inc({ kind: 'alarm.update' }, alarms.length);
+      if (results.length > 0) m.published.inc({ kind: COMMAND_RESULT_KIND }, results.length);
       return rows.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -1,191 +1,337 @@
+/**
+ * One panel kept polled: connect, identify (0x7E, 0x7C), read the live state and the event log, then
+ * every poll interval ask 0x7F what changed, read those state commands, and read the log when a watched
+ * flag was set (or the log sweep is due). Link loss reconnects with backoff 1 → 2 → 4 → 8 → 16 → 30 s
+ * (±25 % jitter); a loss longer than the supervision time is announced as PanelLink LOST.
+ *
+ * How state and log relate — why nothing is counted twice:
+ * the panel event log (0x8C) is the ONE source of SatelEvents. Each record is produced once with a
+ * dedup_key made of (panel, index, record bytes): reading it again after a reconnect, a restart or by
+ * another driver after failover yields the same key, and the processor keeps one row. Only the log can
+ * be that source: it is ordered and indexed, it keeps what happened while the link was down, it keeps a
+ * violation shorter than a poll interval, and it says how often something happened. A state bitmap says
+ * none of that — a diff of two snapshots has no identity that two drivers would agree on. So state
+ * reads drive the live state in Redis (fast display) and tell the poller when to read the log; known
+ * event codes get typed kinds (log-events.ts), so alarm rules written for ZONE_VIOLATION etc. apply to log
+ * records too, and the rest is LOG_RECORD classified by its class. Nothing is produced from the diff.
+ *
+ * The cursor (newest acknowledged record) moves only after the broker acknowledged (acks -1) the records
+ * up to it. A broker outage keeps the link polled (live state, keep-alive) and the read records pending.
+ *
+ * Link supervision lives here, not in the processor: the driver is the only one that knows a link is
+ * down while nothing arrives, and the processor has no clock-driven work. A failed link is shown at once
+ * in Redis (`link: down`, `link_down_since`); PanelLink LOST is produced only once the loss has lasted
+ * LINK_SUPERVISION_S, so a reconnect within it is a plain CONNECTED and no alarm. LOST and its RESTORED
+ * share the down-since time in their dedup keys, and `link_down_since` in Redis lets a driver that takes
+ * the panel over continue the same supervision (same keys) instead of starting a new one. A driver
+ * failover is not a link loss: the new holder simply connects.
+ */
 import { randomUUID } from 'node:crypto';
-import { backoffMs, counter, gauge, histogram, sleep, type Logger } from '../../platform/index.ts';
-import type { PanelLink, PanelLinkStatus, SatelEvent, SatelEventKind } from '../../schemas/index.ts';
-import {
-  Cmd, decodeBitmapState, decodeIntegraVersion, decodeModuleVersion, decodeNewData, encodeNewDataQuery, encodeStateQuery,
-  supportsExtendedAnswers,
-} from './commands.ts';
-import { PanelConnection } from './connection.ts';
-import { message } from './types.ts';
+import { performance } from 'node:perf_hooks';
+import { sleep, StamError, type Logger } from '../../platform/index.ts';
+import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../schemas/index.ts';
+import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, encodeNewDataQuery, supportsExtendedAnswers } from './commands.ts';
+import { PanelConnection, type FrameError } from './connection.ts';
+import type { CursorStore } from './cursor.ts';
+import type { LogCursor } from './log-reader.ts';
+import { createLogPump } from './log-pump.ts';
+import { createCommandGate, type PanelCommandPort } from './command-gate.ts';
+import { readState, stateChanged, WATCHED_CMDS, type PanelState } from './live-state.ts';
+import { metrics as m } from './metrics.ts';
+import { message, type Message } from './types.ts';
 
-const m = {
-  connected: gauge('stam_satel_panels_connected', 'panels with a live link'),
-  backingOff: gauge('stam_satel_panels_backing_off', 'panels waiting to reconnect'),
-  reconnects: counter('stam_satel_reconnects_total', 'reconnect attempts'),
-  frameErrors: counter('stam_satel_frame_errors_total', 'rejected frames and stray bytes, by type', ['code']),
-  protocolErrors: counter('stam_satel_protocol_errors_total', 'unexpected answers, busy and timeouts', ['code']),
-  pollSeconds: histogram('stam_satel_poll_cycle_seconds', 'one poll cycle (0x7F and the changed reads)', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2]),
-  events: counter('stam_satel_events_produced_total', 'SatelEvents acknowledged by the broker', ['kind']),
-};
+export { diffState, WATCHED } from './live-state.ts';
+export type { PanelState, StateField } from './live-state.ts';
 
-/** Watched state commands and the event kinds their bits turn into (set → on, cleared → off). */
-export const WATCHED = [
-  { cmd: Cmd.zonesViolation, field: 'zonesViolated', on: 'ZONE_VIOLATION', off: 'ZONE_RESTORE' },
-  { cmd: Cmd.zonesTamper, field: 'zonesTamper', on: 'ZONE_TAMPER', off: 'ZONE_TAMPER_RESTORE' },
-  { cmd: Cmd.zonesAlarm, field: 'zonesAlarm', on: 'ZONE_ALARM', off: 'ZONE_ALARM_RESTORE' },
-  { cmd: Cmd.armedPartitionsReally, field: 'partitionsArmed', on: 'PARTITION_ARMED', off: 'PARTITION_DISARMED' },
-  { cmd: Cmd.partitionsAlarm, field: 'partitionsAlarm', on: 'PARTITION_ALARM', off: 'PARTITION_ALARM_RESTORE' },
-  { cmd: Cmd.partitionsFireAlarm, field: 'partitionsFireAlarm', on: 'PARTITION_FIRE_ALARM', off: 'PARTITION_ALARM_RESTORE' },
-  { cmd: Cmd.outputsState, field: 'outputsOn', on: 'OUTPUT_ON', off: 'OUTPUT_OFF' },
-] as const satisfies readonly { cmd: number; field: string; on: SatelEventKind; off: SatelEventKind }[];
-
-export type StateField = (typeof WATCHED)[number]['field'];
-export type PanelState = Partial<Record<StateField, number[]>>;
-
-export interface PanelTarget { id: number; host: string; port: number; model: string }
+export interface PanelTarget { id: number; host: string; port: number; model: string; integrationKey?: string | undefined }
 
 export interface PollerDeps {
   log: Logger;
   pollIntervalMs: number;
   answerTimeoutMs: number;
-  /** The driver's lease fencing number for this panel (0 without HA). */
-  fencing: () => number;
-  /** Resolves only after the broker acknowledged every event. */
+  connectTimeoutMs: number;
+  keepAliveMs: number;
+  /** Read the log at least this often even without a state flag (0: every poll). */
+  logSweepMs: number;
+  logCatchUpMax: number;
+  /** Link loss longer than this is produced as LOST. */
+  supervisionMs: number;
+  /** The lease fencing number, fixed for this poller's lifetime. */
+  fencing: number;
+  /** Throws E_SATEL_LEASE when this driver may no longer act for the panel. */
+  checkLease: () => void;
+  /** Each resolves only after the broker acknowledged. */
   produce: (events: SatelEvent[]) => Promise<void>;
   produceLink: (link: PanelLink) => Promise<void>;
-  /** Last state the centre knows (Redis), so a restarted driver does not re-announce it. */
-  loadState: () => Promise<PanelState | undefined>;
-  saveState: (state: PanelState, meta: { link: string; firmware?: string }) => Promise<void>;
-  /** Test/scenario hook: attaches a trace to a state change (the simulator's side channel). */
-  traceFor?: (panelId: number, kind: SatelEventKind, n: number) => SatelEvent['trace'];
+  cursors: CursorStore;
+  /** `panel:{id}:state` (hash fields). */
+  live: { load(): Promise<Record<string, string>>; save(fields: Record<string, string>): Promise<void> };
+  /** Event texts (0x8F) by language, code and restore flag, shared by all pollers. */
+  texts: Map<string, string | null>;
+  traces?: ((port: number, indices: readonly number[]) => Promise<(Trace | null)[]>) | undefined;
+  random?: () => number;
 }
 
-/** Differences between two bitmaps as events, in object-number order. */
-export function diffState(prev: PanelState, next: PanelState): { kind: SatelEventKind; n: number; field: StateField }[] {
-  const out: { kind: SatelEventKind; n: number; field: StateField }[] = [];
-  for (const w of WATCHED) {
-    const before = new Set(prev[w.field] ?? []);
-    const after = next[w.field];
-    if (after === undefined) continue;
-    const now = new Set(after);
-    for (const n of after) if (!before.has(n)) out.push({ kind: w.on, n, field: w.field });
-    for (const n of before) if (!now.has(n)) out.push({ kind: w.off, n, field: w.field });
-  }
-  return out;
+export interface PollerStatus {
+  panelId: number;
+  state: 'starting' | 'connecting' | 'up' | 'backoff' | 'stopped' | 'lease-lost';
+  fencing: number;
+  connects: number;
+  polls: number;
+  lastPollAt: number | null;
+  /** Why the link last failed (kept after a reconnect; null if it never failed). */
+  lastError: string | null;
+  cursor: LogCursor | null;
+  pendingRecords: number;
+  gaps: number;
+  extended: boolean;
 }
 
-/**
- * Keeps one panel polled: connect, identify, poll 0x7F, read what changed, diff, produce, and only then
- * take the new state as known. A failed produce leaves the state unchanged, so the next cycle produces
- * the same changes again with the same dedup keys. Link loss reconnects with backoff 1→30 s and jitter.
- */
+const BACKOFF_S = [1, 2, 4, 8, 16, 30];
+/** Reconnect delay after `attempt` failures in a row: 1, 2, 4, 8, 16, 30, 30 … s, each ±25 % jitter. */
+export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
+  const base = BACKOFF_S[Math.min(Math.max(0, attempt), BACKOFF_S.length - 1)]! * 1000;
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/** Errors after which the same link is used again (the module is there, one answer went wrong). */
+const IN_SESSION = new Set(['E_SATEL_BUSY', 'E_SATEL_CRC', 'E_SATEL_FRAME', 'E_SATEL_PROTOCOL']);
+const MAX_ERRORS_IN_ROW = 5;
+const LIVE_HEARTBEAT_MS = 5_000;
+
+const codeOf = (err: unknown): string => (err as { code?: string }).code ?? 'E_SATEL_LINK';
+
 export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   const log = deps.log.child({ panel: panel.id });
+  const random = deps.random ?? Math.random;
   const abort = new AbortController();
+  const status: PollerStatus = {
+    panelId: panel.id, state: 'starting', fencing: deps.fencing, connects: 0, polls: 0, lastPollAt: null, lastError: null,
+    cursor: null, pendingRecords: 0, gaps: 0, extended: false,
+  };
   let conn: PanelConnection | undefined;
   let loop: Promise<void> | undefined;
-  let known: PanelState = {};
-  // Per (kind, n) transition counters of this lease term: a retried produce repeats the same dedup key.
-  const transitions = new Map<string, number>();
-  let linkUp = false;
+  let leaseLost: Error | undefined;
+  /** The poll loop's sleep, woken by stop() (cheaper than an AbortSignal listener per cycle). */
+  let wake: (() => void) | undefined;
+  const nap = (ms: number): Promise<void> => new Promise((resolve) => {
+    const t = setTimeout(() => { wake = undefined; resolve(); }, ms);
+    wake = () => { clearTimeout(t); wake = undefined; resolve(); };
+  });
+  let downSince: number | undefined;
   let lostAnnounced = false;
+  /** Arm/disarm commands (driver-commands.ts): run whole between two poll cycles; a new one wakes the nap. */
+  const gate = createCommandGate({ onSubmit: () => wake?.() });
 
-  async function link(status: PanelLinkStatus, reason: string | null): Promise<void> {
-    const observed = Date.now();
-    await deps.produceLink({
-      event_id: randomUUID(), panel_id: panel.id, status, reason, observed_at: observed, fencing: deps.fencing(),
-      dedup_key: `link:${panel.id}:${status}:${deps.fencing()}:${observed}`, trace: null,
+  /**
+   * PanelLink events go out in order, in the background, retried until the broker takes them (a broker
+   * outage must not hold up polling, and a RESTORED must not get lost while an alarm for the loss is open).
+   */
+  let linkChain: Promise<void> = Promise.resolve();
+  const emitLink = (s: PanelLinkStatus, reason: string | null, key: string, onAck?: () => Promise<void>): void => {
+    const event: PanelLink = {
+      event_id: randomUUID(), panel_id: panel.id, status: s, reason, observed_at: Date.now(), fencing: deps.fencing,
+      dedup_key: `link:${panel.id}:${key}`, trace: null,
+    };
+    linkChain = linkChain.then(async () => {
+      for (let attempt = 0; !abort.signal.aborted; attempt++) {
+        try {
+          deps.checkLease();
+          await deps.produceLink(event);
+          m.links.inc({ status: s });
+          await onAck?.();
+          return;
+        } catch (err) {
+          if (codeOf(err) === 'E_SATEL_LEASE') return;
+          log.warn({ status: s, err: (err as Error).message }, 'could not produce the link event; retrying');
+          await sleep(Math.min(30_000, 1_000 * 2 ** attempt), abort.signal);
+        }
+      }
     });
-  }
+  };
+  const pump = createLogPump({
+    panelId: panel.id, port: panel.port, fencing: deps.fencing, logCatchUpMax: deps.logCatchUpMax, readBudgetMs: Math.max(50, deps.pollIntervalMs / 2), log, cursors: deps.cursors,
+    checkLease: deps.checkLease, produce: deps.produce, texts: deps.texts, traces: deps.traces,
+    onCursor: (c) => { status.cursor = c; },
+    onGap: () => { status.gaps++; },
+  });
+  const saveLive = (fields: Record<string, string>): Promise<void> =>
+    deps.live.save({ ...fields, driver_fencing: String(deps.fencing) }).catch((err: Error) => log.warn({ err: err.message }, 'live state not written to Redis'));
 
-  async function readState(c: PanelConnection, cmds: Iterable<number>, extended: boolean): Promise<PanelState> {
-    const next: PanelState = {};
-    for (const cmd of cmds) {
-      const w = WATCHED.find((x) => x.cmd === cmd);
-      if (!w) continue;
-      const answer = await c.request(encodeStateQuery(cmd, { extended: extended && cmd !== Cmd.armedPartitionsReally && cmd !== Cmd.partitionsAlarm && cmd !== Cmd.partitionsFireAlarm }));
-      next[w.field] = decodeBitmapState(answer).active;
+  /** 0x7E then 0x7C; no answer at all is what an integration-encryption mismatch looks like, so say so. */
+  async function identify(c: PanelConnection) {
+    try {
+      const integra = decodeIntegraVersion(await c.request(message(Cmd.integraVersion)));
+      const module = decodeModuleVersion(await c.request(message(Cmd.moduleVersion)));
+      return { integra, module, extended: supportsExtendedAnswers(module, integra) };
+    } catch (err) {
+      if (codeOf(err) !== 'E_SATEL_TIMEOUT') throw err;
+      const hint = c.encrypted
+        ? 'integration encryption mismatch? (a key is configured for this panel: the module may not encrypt, or its key differs)'
+        : 'integration encryption mismatch? (no key is configured for this panel: the module may have integration encryption on)';
+      throw new StamError('E_SATEL_TIMEOUT', `no answer to identification (0x7E) within ${deps.answerTimeoutMs} ms: ${hint}; or the module hangs`, { cause: err });
     }
-    return next;
-  }
-
-  async function applyChanges(next: PanelState): Promise<void> {
-    const changes = diffState(known, next);
-    if (changes.length > 0) {
-      const observed = Date.now();
-      const fencing = deps.fencing();
-      const counters = new Map(transitions);
-      const events: SatelEvent[] = changes.map((ch) => {
-        const k = `${ch.kind}:${ch.n}`;
-        const seq = (counters.get(k) ?? 0) + 1;
-        counters.set(k, seq);
-        return {
-          event_id: randomUUID(), panel_id: panel.id, kind: ch.kind, object_number: ch.n, panel_time: null, observed_at: observed,
-          fencing, dedup_key: `satel:${panel.id}:state:${fencing}:${ch.kind}:${ch.n}:${seq}`, log: null,
-          trace: deps.traceFor?.(panel.id, ch.kind, ch.n) ?? null,
-        };
-      });
-      await deps.produce(events);
-      for (const [k, v] of counters) transitions.set(k, v);
-      for (const e of events) m.events.inc({ kind: e.kind });
-    }
-    known = { ...known, ...next };
-    await deps.saveState(known, { link: 'up' });
   }
 
   async function session(): Promise<void> {
-    const c = new PanelConnection({ host: panel.host, port: panel.port, answerTimeoutMs: deps.answerTimeoutMs });
+    status.state = 'connecting';
+    const c = new PanelConnection({
+      host: panel.host, port: panel.port, connectTimeoutMs: deps.connectTimeoutMs, answerTimeoutMs: deps.answerTimeoutMs,
+      keepAliveMs: deps.keepAliveMs, integrationKey: panel.integrationKey,
+    });
     conn = c;
-    c.on('frameError', (ev: { code: string; reason: string }) => { m.frameErrors.inc({ code: ev.code }); log.warn({ code: ev.code, reason: ev.reason }, 'frame rejected'); });
+    c.on('frameError', (e: FrameError) => log.warn({ code: e.code, reason: e.reason }, 'frame rejected'));
+    c.on('unsolicited', (msg: Message) => log.debug({ cmd: msg.cmd }, 'unsolicited frame ignored'));
     await c.connect();
-    const integra = decodeIntegraVersion(await c.request(message(Cmd.integraVersion)));
-    const module = decodeModuleVersion(await c.request(message(Cmd.moduleVersion)));
-    const extended = supportsExtendedAnswers(module, integra);
+    const id = await identify(c);
+    deps.checkLease();
+    status.connects++;
+    status.extended = id.extended;
     m.connected.inc();
     try {
-      await link(lostAnnounced ? 'RESTORED' : 'CONNECTED', null);
+      const wasDown = downSince;
+      const restored = lostAnnounced;
+      downSince = undefined;
       lostAnnounced = false;
-      linkUp = true;
-      log.info({ host: panel.host, port: panel.port, type: integra.type, firmware: integra.raw, extended }, 'panel connected');
-      known = (await deps.loadState()) ?? {};
-      const baseline = await readState(c, WATCHED.map((w) => w.cmd), extended);
-      if (Object.keys(known).length === 0) known = baseline; // first sight: state, not events
-      await applyChanges(baseline);
+      status.state = 'up';
+      log.info({ host: panel.host, port: panel.port, type: id.integra.typeName, firmware: id.integra.raw, module: id.module.raw, extended: id.extended, encrypted: c.encrypted }, 'panel connected');
+      if (restored) emitLink('RESTORED', null, `RESTORED:${wasDown ?? 0}`);
+      else emitLink('CONNECTED', null, `CONNECTED:${deps.fencing}:${status.connects}:${Date.now()}`);
+      const request = (msg: Message) => c.request(msg);
+      let state: PanelState = await readState(request, WATCHED_CMDS, id.extended);
+      await saveLive({
+        state: JSON.stringify(state), link: 'up', last_seen: String(Date.now()), firmware: id.integra.raw, module: id.module.raw,
+        panel_type: id.integra.typeName, link_down_since: '', link_lost_announced: '', link_error: '',
+      });
+      await pump.open();
+      const onLeaseLost = (err: Error) => { leaseLost = err; c.close(err.message); };
+      do await pump.read(c, id.integra.language); while (pump.walking && status.cursor === null); // first sight: set the cursor now
+      pump.kick(onLeaseLost);
+      let lastLogRead = performance.now();
+      let lastLive = performance.now();
+      let errorsInRow = 0;
+      let next = performance.now() + random() * deps.pollIntervalMs;
+      let lastStart: number | undefined;
+      gate.open(request);
       while (!abort.signal.aborted && !c.closed) {
-        const started = process.hrtime.bigint();
-        const changed = decodeNewData(await c.request(encodeNewDataQuery()));
-        const toRead = WATCHED.map((w) => w.cmd).filter((cmd) => changed.has(cmd));
-        if (toRead.length > 0) await applyChanges(await readState(c, toRead, extended));
-        m.pollSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-        await sleep(deps.pollIntervalMs, abort.signal);
+        await gate.runPending();
+        await nap(Math.max(0, next - performance.now()));
+        if (abort.signal.aborted || c.closed) break;
+        if (gate.pending > 0) continue; // woken by a command: run it, then nap until the poll is due
+        const started = performance.now();
+        next = Math.max(next + deps.pollIntervalMs, started);
+        if (lastStart !== undefined) m.pollInterval.observe((started - lastStart) / 1000);
+        lastStart = started;
+        try {
+          const flags = decodeNewData(await c.request(encodeNewDataQuery()));
+          const changed = WATCHED_CMDS.filter((cmd) => flags.has(cmd));
+          if (changed.length > 0) {
+            const read = await readState(request, changed, id.extended, state);
+            if (stateChanged(state, read)) {
+              state = { ...state, ...read };
+              lastLive = performance.now();
+              // Not awaited: live state is best effort, and one Redis connection keeps the writes in order.
+              void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+            }
+          }
+          if (changed.length > 0 || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
+            lastLogRead = performance.now();
+            await pump.read(c, id.integra.language);
+          }
+          pump.kick(onLeaseLost);
+          status.pendingRecords = pump.pendingRecords;
+          if (performance.now() - lastLive >= LIVE_HEARTBEAT_MS) {
+            lastLive = performance.now();
+            void saveLive({ last_seen: String(Date.now()) });
+          }
+          errorsInRow = 0;
+          status.polls++;
+          status.lastPollAt = Date.now();
+          m.pollSeconds.observe((performance.now() - started) / 1000);
+        } catch (err) {
+          const code = codeOf(err);
+          if (!IN_SESSION.has(code) || ++errorsInRow >= MAX_ERRORS_IN_ROW) throw err;
+          m.protocolErrors.inc({ code });
+          log.warn({ code, err: (err as Error).message, errorsInRow }, 'poll cycle failed; retrying on the same link');
+          await sleep(100 * errorsInRow, abort.signal);
+        }
       }
+      if (leaseLost) throw leaseLost;
+      if (c.closed && !abort.signal.aborted) throw new StamError('E_SATEL_LINK', c.closeReason ?? 'link closed');
     } finally {
+      gate.close(c.closeReason ?? (abort.signal.aborted ? 'poller stopped' : 'link closed'));
       m.connected.dec();
+      c.close();
+      // What was read but not acknowledged is read again on the next link; the batch in flight may still land.
+      await pump.close();
     }
+  }
+
+  /** Marks the link down (continuing a supervision a previous driver started) and announces LOST once it is overdue. */
+  async function supervise(reason: string | null): Promise<void> {
+    if (downSince === undefined) {
+      const prev: Record<string, string> = await deps.live.load().catch(() => ({}));
+      downSince = prev.link_down_since ? Number(prev.link_down_since) : Date.now();
+      lostAnnounced = prev.link_lost_announced === '1';
+    }
+    if (reason !== null) await saveLive({ link: 'down', link_down_since: String(downSince), link_error: reason });
+    if (lostAnnounced || Date.now() - downSince < deps.supervisionMs) return;
+    lostAnnounced = true;
+    log.warn({ downSince, supervisionMs: deps.supervisionMs }, 'panel link lost beyond the supervision time');
+    emitLink('LOST', `${status.lastError ?? 'link down'} (down since ${new Date(downSince).toISOString()})`, `LOST:${downSince}`,
+      () => saveLive({ link_lost_announced: '1' }));
   }
 
   async function run(): Promise<void> {
     let attempt = 0;
+    await sleep(random() * Math.min(deps.pollIntervalMs, 1_000), abort.signal);
     while (!abort.signal.aborted) {
+      const connectsBefore = status.connects;
       try {
         await session();
-        attempt = 0;
       } catch (err) {
         if (abort.signal.aborted) break;
-        const code = (err as { code?: string }).code ?? 'E_SATEL_LINK';
+        const code = codeOf(err);
+        if (code === 'E_SATEL_LEASE') {
+          status.state = 'lease-lost';
+          log.warn({ err: (err as Error).message }, 'lease lost; stopped polling');
+          break;
+        }
         m.protocolErrors.inc({ code });
-        log.warn({ code, err: (err as Error).message }, 'panel link failed');
+        status.lastError = (err as Error).message;
+        gate.close(status.lastError);
+        log.warn({ code, err: status.lastError, attempt }, 'panel link failed');
       } finally {
         conn?.close();
       }
       if (abort.signal.aborted) break;
-      if (linkUp) {
-        linkUp = false;
-        await link('LOST', 'link failed').then(() => { lostAnnounced = true; }, (err: Error) => log.error({ err: err.message }, 'could not produce link loss'));
-        await deps.saveState(known, { link: 'down' }).catch(() => undefined);
-      }
+      if (status.connects > connectsBefore) attempt = 0;
+      await supervise(status.lastError ?? 'link closed');
       m.reconnects.inc();
       m.backingOff.inc();
-      await sleep(backoffMs(attempt++, 1_000, 30_000), abort.signal);
+      status.state = 'backoff';
+      const until = performance.now() + reconnectDelayMs(attempt++, random);
+      // Sleep until the reconnect, waking up when the loss becomes overdue (LOST is then produced on time).
+      while (!abort.signal.aborted && performance.now() < until) {
+        const due = downSince !== undefined && !lostAnnounced ? downSince + deps.supervisionMs : Infinity;
+        await sleep(Math.max(0, Math.min(until - performance.now(), due - Date.now())), abort.signal);
+        if (!abort.signal.aborted && Date.now() >= due) await supervise(null);
+      }
       m.backingOff.dec();
     }
+    status.state = status.state === 'lease-lost' ? 'lease-lost' : 'stopped';
   }
 
   return {
     panel,
+    status: (): PollerStatus => ({ ...status }),
+    /** The panel link for commands (between polls; E_SATEL_LINK while the link is down). */
+    commands: gate as PanelCommandPort,
     start(): void { loop = run(); },
     async stop(): Promise<void> {
       abort.abort();
+      gate.close('poller stopped');
+      wake?.();
       conn?.close('driver stopping');
       await loop;
     },

@@ -1,0 +1,108 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { StamError, type Config, type ErrorCode, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type SecretBox } from '../platform/index.ts';
+import type { CommandApiOptions } from '../commands/index.ts';
+import type { Claims, KeyRing } from './keys.ts';
+import type { Permission, Principal } from './rbac.ts';
+import type { AlarmStream } from './stream.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest { user?: Claims; principal?: Principal }
+  interface FastifyContextConfig {
+    /** The permission a route needs (gateway/rbac.ts); every /api route names one, or is `public`. */
+    permission?: Permission;
+    public?: boolean;
+  }
+}
+
+/** Gateway behaviour knobs, from the validated configuration (tests shorten them). */
+export interface GatewaySettings {
+  ticketTtlS: number;
+  refreshTtlS: number;
+  loginMaxFailures: number;
+  loginLockS: number;
+  loginAddressMaxFailures: number;
+  loginAddressWindowS: number;
+  revealTtlS: number;
+  modeSweepIntervalS: number;
+  panelStateTimeoutMs: number;
+  breakerFailures: number;
+  breakerOpenMs: number;
+  wsResumeMaxGap: number;
+  wsPingIntervalMs: number;
+  wsSlowBytes: number;
+  wsMaxBytes: number;
+  wsMaxCoalesced: number;
+}
+
+export function settingsFromConfig(c: Config): GatewaySettings {
+  return {
+    ticketTtlS: 30, refreshTtlS: c.REFRESH_TTL_S, loginMaxFailures: c.LOGIN_MAX_FAILURES, loginLockS: c.LOGIN_LOCK_S,
+    loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S,
+    modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: 3, breakerOpenMs: 30_000,
+    wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
+    wsMaxCoalesced: c.WS_MAX_COALESCED,
+  };
+}
+
+export const DEFAULT_SETTINGS: GatewaySettings = {
+  ticketTtlS: 30, refreshTtlS: 43_200, loginMaxFailures: 5, loginLockS: 900, loginAddressMaxFailures: 30, loginAddressWindowS: 900,
+  revealTtlS: 60, modeSweepIntervalS: 10, panelStateTimeoutMs: 250, breakerFailures: 3, breakerOpenMs: 30_000,
+  wsResumeMaxGap: 20_000, wsPingIntervalMs: 25_000, wsSlowBytes: 256 * 1024, wsMaxBytes: 4 * 1024 * 1024, wsMaxCoalesced: 2000,
+};
+
+export interface GatewayDeps {
+  pool: Pool;
+  redis: Redis;
+  keys: KeyRing;
+  stream?: AlarmStream;
+  log: Logger;
+  checks: ReadinessCheck[];
+  lifecycle: Lifecycle;
+  settings?: Partial<GatewaySettings>;
+  /** Seals recorder passwords and panel secrets; the process-wide ring when absent. */
+  secrets?: SecretBox;
+  /** Redis for panel live state (defaults to `redis`); separate so a test can make it fail alone. */
+  liveRedis?: Redis;
+  /** Arm/disarm commands (gateway/commands-routes.ts); the routes are absent without it. */
+  commands?: CommandApiOptions;
+}
+
+/** Deps as route modules see them: settings filled in. */
+export type RouteDeps = Omit<GatewayDeps, 'settings'> & { settings: GatewaySettings };
+
+/** HTTP status of each error code the gateway answers with; anything else is a 500. */
+export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  E_VALIDATION: 400, E_AUTH_INVALID: 401, E_AUTH_TOKEN: 401, E_AUTH_REFRESH: 401, E_WS_TICKET: 401, E_FORBIDDEN: 403,
+  E_NOT_FOUND: 404, E_ALARM_CONFLICT: 409, E_ALARM_OWNER: 409, E_CONFLICT: 409, E_AUTH_LOCKED: 423, E_AUTH_THROTTLED: 429,
+  E_DB_UNAVAILABLE: 503, E_UNAVAILABLE: 503,
+};
+
+export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }, { $id: 'Error' });
+
+/** Error responses every authenticated route documents. */
+export const errors = (...extra: number[]): Record<number, TSchema> =>
+  Object.fromEntries([400, 401, 403, ...extra].map((s) => [s, Type.Ref('Error')]));
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) }, { additionalProperties: false });
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export const Timestamp = Type.String({ format: 'date-time' });
+
+export function principalOf(req: FastifyRequest): Principal {
+  if (!req.principal) throw new StamError('E_AUTH_TOKEN', 'not authenticated');
+  return req.principal;
+}
+
+export function notFound(what: string, id: number | string): StamError {
+  return new StamError('E_NOT_FOUND', `${what} ${id} not found`);
+}
+
+/** PostgreSQL unique/foreign-key violations as client errors with a readable message. */
+export function mapDbError(err: unknown): unknown {
+  const e = err as { code?: string; constraint?: string; detail?: string };
+  if (e.code === '23505') return new StamError('E_CONFLICT', `already exists (${e.constraint ?? 'unique'})`, { cause: err });
+  if (e.code === '23503') return new StamError('E_VALIDATION', `refers to a record that does not exist (${e.constraint ?? 'foreign key'})`, { cause: err });
+  if (e.code === '23514') return new StamError('E_VALIDATION', `value out of range (${e.constraint ?? 'check'})`, { cause: err });
+  return err;
+}

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger, StamError } from '../../platform/index.ts';
+import type { SatelEvent } from '../../schemas/index.ts';
+import { createSimulator } from '../../simulator/index.ts';
+import type { CursorStore } from './cursor.ts';
+import type { LogCursor } from './log-reader.ts';
+import { createPanelPoller, reconnectDelayMs } from './poller.ts';
+
+describe('reconnect backoff', () => {
+  it('doubles from 1 s to 16 s and stays at 30 s', () => {
+    const middle = () => 0.5;
+    expect([0, 1, 2, 3, 4, 5, 6, 20].map((a) => reconnectDelayMs(a, middle))).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  });
+
+  it('spreads each step by ±25 % so 500 panels that lost the network together do not reconnect in step', () => {
+    expect(reconnectDelayMs(0, () => 0)).toBe(750);
+    expect(reconnectDelayMs(0, () => 1)).toBe(1250);
+    expect(reconnectDelayMs(5, () => 0)).toBe(22_500);
+    expect(reconnectDelayMs(5, () => 1)).toBe(37_500);
+    const spread = new Set(Array.from({ length: 50 }, () => reconnectDelayMs(3)));
+    expect(spread.size).toBeGreaterThan(10);
+    for (const d of spread) {
+      expect(d).toBeGreaterThanOrEqual(6000);
+      expect(d).toBeLessThanOrEqual(10000);
+    }
+  });
+});
+
+describe('a panel poller against a simulated panel (broker and stores faked)', () => {
+  const started: { stop(): Promise<void> }[] = [];
+  afterEach(async () => { for (const s of started.splice(0)) await s.stop(); });
+
+  async function setup() {
+    const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0 });
+    await sim.start();
+    started.push(sim);
+    const saved: LogCursor[] = [];
+    const produced: SatelEvent[][] = [];
+    const broker = { down: false, attempts: 0 };
+    const lease = { valid: true };
+    const cursors: CursorStore = {
+      load: () => Promise.resolve(saved[saved.length - 1]),
+      save: (_id, c) => { saved.push(c); return Promise.resolve(); },
+      flush: () => Promise.resolve(), start: () => undefined, stop: () => Promise.resolve(),
+    };
+    const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128' }, {
+      log: createLogger('poller-test', 'silent'), pollIntervalMs: 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
+      logSweepMs: 1000, logCatchUpMax: 100, supervisionMs: 60_000, fencing: 1, cursors, texts: new Map(),
+      checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
+      produce: (events) => {
+        broker.attempts++;
+        if (broker.down) return Promise.reject(new Error('broker away'));
+        produced.push(events);
+        return Promise.resolve();
+      },
+      produceLink: () => Promise.resolve(),
+      live: { load: () => Promise.resolve({}), save: () => Promise.resolve() },
+    });
+    poller.start();
+    started.unshift(poller);
+    await waitFor(() => saved.length > 0);
+    return { sim, poller, saved, produced, broker, lease };
+  }
+
+  it('never moves the cursor past an unacknowledged event, keeps polling meanwhile, and sends it once the broker is back', async () => {
+    const { sim, poller, saved, produced, broker } = await setup();
+    broker.down = true;
+    const made = [1, 2, 3].map((zone) => sim.perform(1, 'violate', { zone }).logIndex);
+    await waitFor(() => broker.attempts >= 2);
+    const polls = poller.status().polls;
+    await waitFor(() => poller.status().polls >= polls + 5);
+    expect(saved.map((c) => c.index)).not.toContain(made[0]);
+    expect(poller.status().pendingRecords).toBe(3);
+    broker.down = false;
+    await waitFor(() => saved[saved.length - 1]?.index === made[2]);
+    expect(produced.flat().map((e) => e.log?.log_index)).toEqual(made);
+    expect(poller.status().connects).toBe(1);
+  });
+
+  it('spreads a long catch-up over several poll cycles, so the panel stays polled while it reads', async () => {
+    const { sim, poller, saved, produced, broker } = await setup();
+    broker.down = true;
+    const made = Array.from({ length: 30 }, (_, i) => sim.perform(1, 'violate', { zone: i + 1 }).logIndex);
+    await waitFor(() => broker.attempts >= 1);
+    sim.perform(1, 'link-delay', { ms: 15 });
+    broker.down = false;
+    const polls = poller.status().polls;
+    sim.perform(1, 'link-drop'); // a new link reads the 30 records again, ~3 per 50 ms cycle budget
+    await waitFor(() => saved[saved.length - 1]?.index === made[29], 20_000);
+    expect(poller.status().connects).toBe(2);
+    expect(poller.status().polls - polls).toBeGreaterThanOrEqual(5);
+    expect(produced.flat().map((e) => e.log?.log_index)).toEqual(made);
+  });
+
+  it('stops polling and producing as soon as the lease is no longer valid', async () => {
+    const { sim, poller, produced, lease } = await setup();
+    lease.valid = false;
+    sim.perform(1, 'violate', { zone: 4 });
+    await waitFor(() => poller.status().state === 'lease-lost');
+    expect(produced.flat()).toEqual([]);
+    await waitFor(async () => !((await (await fetch(`${sim.controlUrl}/panels`)).json()) as { connected: boolean }[])[0]!.connected);
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

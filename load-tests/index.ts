@@ -1,0 +1,8 @@
+// Public surface of the load tests: the `stam load` command, the runner, and the pure accounting.
+export { loadCommand } from './cli.ts';
+export { runLoad } from './run.ts';
+export type { LoadOptions, LoadResult } from './run.ts';
+export { account, matchPipelineEvents } from './accounting.ts';
+export type { Accounting, Arrival, Matching, PipelineEvent, SentEvent } from './accounting.ts';
+export type { LoadReport } from './report.ts';
+export { listScenarios, loadScenario, planScenario } from './scenario.ts';
