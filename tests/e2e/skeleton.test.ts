@@ -60,6 +60,9 @@ describe('a zone violation on a simulated panel reaches an operator WebSocket as
 
     const { rows } = await env.pool.query('SELECT kind, panel_id, object_number FROM events WHERE source = $1', ['satel']);
     expect(rows).toEqual([{ kind: 'ZONE_VIOLATION', panel_id: panelId, object_number: 3 }]);
+    // The relay marks a row published after the broker's ack, which can land just after the WS message.
+    await waitUntil('outbox row marked published', async () =>
+      (await env.pool.query('SELECT 1 FROM outbox WHERE published_at IS NULL')).rowCount === 0, 10_000);
     const outbox = await env.pool.query<{ published: boolean }>('SELECT published_at IS NOT NULL AS published FROM outbox');
     expect(outbox.rows).toEqual([{ published: true }]);
   });
