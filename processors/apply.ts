@@ -54,7 +54,7 @@ interface AlarmRow {
 interface Route { objectId: number; test: boolean; service: boolean; fencing: number }
 
 const ALARM_COLUMNS = `a.id, a.object_id, a.panel_id, a.source, a.zone, a.bundle_key, a.category, a.severity, a.status, a.version,
-  a.title, u.username AS owner, a.event_count, a.restore_count,
+  a.title, (SELECT u.username FROM users u WHERE u.id = a.claimed_by) AS owner, a.event_count, a.restore_count,
   (extract(epoch from a.first_event_at) * 1000)::float8 AS first_event_at,
   (extract(epoch from a.last_event_at) * 1000)::float8 AS last_event_at, a.test, a.service, a.flood`;
 
@@ -128,6 +128,16 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
     return false;
   });
 
+  // One row per dedup_key, preferring a copy with a current fencing number: a record first stored as
+  // stale (from a driver that had lost its lease) is upgraded when the lease holder's copy arrives,
+  // otherwise the event would never reach an alarm.
+  const firstByKey = new Map<string, number>();
+  events.forEach((e, i) => {
+    const j = firstByKey.get(e.dedupKey);
+    if (j === undefined || (stale[j] && !stale[i])) firstByKey.set(e.dedupKey, i);
+  });
+  const picked = [...firstByKey.values()].sort((a, b) => a - b);
+  const pick = <T>(xs: T[]) => picked.map((i) => xs[i]!);
   const ins = await db.query<{ id: number; dedup_key: string }>(
     `INSERT INTO events (event_id, dedup_key, source, kind, panel_id, sensor_ref, object_id, object_number, panel_time, observed_at,
                          fencing, stale, payload, src_topic, src_partition, src_offset, trace_id, trace_origin_ms)
@@ -138,15 +148,19 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
                    $9::float8[], $10::float8[], $11::bigint[], $12::boolean[], $13::jsonb[], $16::bigint[], $17::text[], $18::bigint[])
          AS t(event_id, dedup_key, source, kind, panel_id, sensor_ref, object_id, object_number, panel_time, observed_at,
               fencing, stale, payload, src_offset, trace_id, trace_origin_ms)
-     ON CONFLICT (dedup_key) DO NOTHING
+     ON CONFLICT (dedup_key) DO UPDATE SET stale = false, fencing = EXCLUDED.fencing
+       WHERE events.stale AND NOT EXCLUDED.stale
      RETURNING id, dedup_key`,
-    [
-      events.map((e) => e.eventId), events.map((e) => e.dedupKey), events.map((e) => e.source), events.map((e) => e.kind),
-      events.map((e) => e.panelId), events.map((e) => e.sensorRef), events.map((e) => routeOf(e)?.objectId ?? null),
-      events.map((e) => e.objectNumber), events.map((e) => e.panelTimeMs), events.map((e) => e.observedAtMs),
-      events.map((e) => e.fencing), stale, events.map((e) => JSON.stringify(e.payload)),
-      opts.topic, opts.partition, items.map((i) => i.offset), events.map((e) => e.trace?.id ?? null), events.map((e) => e.trace?.origin_ms ?? null),
-    ],
+    (() => {
+      const ev = pick(events);
+      return [
+        ev.map((e) => e.eventId), ev.map((e) => e.dedupKey), ev.map((e) => e.source), ev.map((e) => e.kind),
+        ev.map((e) => e.panelId), ev.map((e) => e.sensorRef), ev.map((e) => routeOf(e)?.objectId ?? null),
+        ev.map((e) => e.objectNumber), ev.map((e) => e.panelTimeMs), ev.map((e) => e.observedAtMs),
+        ev.map((e) => e.fencing), pick(stale), ev.map((e) => JSON.stringify(e.payload)),
+        opts.topic, opts.partition, pick(items).map((i) => i.offset), ev.map((e) => e.trace?.id ?? null), ev.map((e) => e.trace?.origin_ms ?? null),
+      ];
+    })(),
   );
   const idByKey = new Map(ins.rows.map((r) => [r.dedup_key, r.id]));
   result.inserted = ins.rows.length;
@@ -163,16 +177,15 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
   }
 
   const work: { e: NormalizedEvent; id: number; route: Route }[] = [];
-  const claimed = new Set<string>();
-  events.forEach((e, i) => {
+  for (const i of picked) {
+    const e = events[i]!;
     const id = idByKey.get(e.dedupKey);
-    if (id === undefined || claimed.has(e.dedupKey)) return;
-    claimed.add(e.dedupKey);
-    if (stale[i]) { result.stale++; return; }
+    if (id === undefined) continue;
+    if (stale[i]) { result.stale++; continue; }
     const route = routeOf(e);
-    if (!route) { result.unrouted++; return; }
+    if (!route) { result.unrouted++; continue; }
     work.push({ e, id, route });
-  });
+  }
   if (work.length === 0) return;
 
   const classified = work.map((w) => ({ ...w, c: classify(w.e, opts.rules) })).filter((w) => w.c.effect !== 'state');
@@ -181,7 +194,9 @@ async function applyEvents(db: PoolClient, items: Incoming[], opts: ApplyOptions
   const keys = classified.map((w) => bundleKey(w.route.objectId, w.e, w.c));
   const objectIds = [...new Set(classified.map((w) => w.route.objectId))];
   const open = await db.query<AlarmRow>(
-    `SELECT ${ALARM_COLUMNS} FROM alarms a LEFT JOIN users u ON u.id = a.claimed_by
+    // The owner is a scalar subquery, evaluated after the row lock: a join would keep the user row read
+    // before waiting on an operator's claim, and publish a claimed alarm with no owner.
+    `SELECT ${ALARM_COLUMNS} FROM alarms a
       WHERE a.bundle_key = ANY($1::text[]) AND a.status IN ('NEW','CLAIMED','ACKNOWLEDGED')
       ORDER BY a.id FOR UPDATE OF a`,
     [[...new Set([...keys, ...objectIds.map(floodBundleKey)])]],

@@ -114,6 +114,21 @@ describe('alarm processor against the real broker and database', () => {
     expect(rows).toEqual([{ zone: 1, event_count: 1 }]);
   });
 
+  it('upgrades a record stored as stale when the lease holder delivers the same record, so its alarm is not lost', async () => {
+    const { panelId, objectId } = await createPanel(env.pool, 1009, 'FENCE2');
+    const t = Date.now();
+    await events.send([satelEvent(panelId, 'ZONE_ALARM', 1, t, { fencing: 9 })]);
+    const late = satelEvent(panelId, 'ZONE_ALARM', 4, t + 1000, { fencing: 8, dedup_key: `satel:${panelId}:log:77:abc` });
+    await events.send([late]);
+    await waitUntil('stale copy recorded', async () => (await env.pool.query('SELECT 1 FROM events WHERE dedup_key = $1 AND stale', [late.dedup_key])).rowCount === 1);
+    await events.send([{ ...late, fencing: 10 }, { ...late, fencing: 10 }]);
+    await waitUntil('zone 4 alarm opened', async () => (await env.pool.query('SELECT 1 FROM alarms WHERE object_id = $1 AND zone = 4', [objectId])).rowCount === 1);
+    const { rows } = await env.pool.query('SELECT stale, fencing FROM events WHERE dedup_key = $1', [late.dedup_key]);
+    expect(rows).toEqual([{ stale: false, fencing: 10 }]);
+    const alarm = await env.pool.query('SELECT event_count FROM alarms WHERE object_id = $1 AND zone = 4', [objectId]);
+    expect(alarm.rows).toEqual([{ event_count: 1 }]);
+  });
+
   it('dead-letters a poison message with the reason and source offset, and keeps applying the good ones around it', async () => {
     const { panelId } = await createPanel(env.pool, 1007, 'POISON');
     const t = Date.now();
