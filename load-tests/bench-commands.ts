@@ -17,10 +17,9 @@ import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import WebSocket from 'ws';
 import {
-  createKafka, createLogger, createPool, createRedis, createSecretBox, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics,
+  createKafka, createLogger, createPool, createSecretBox, dropRunResources, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
 import { PanelConnection, encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/index.ts';
@@ -195,18 +194,7 @@ async function main(): Promise<void> {
     await Promise.all(roles.map((r) => new Promise((res) => { if (r.proc.exitCode !== null) res(null); else r.proc.once('exit', res); })));
     await sim.stop();
     await pool.end();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((tp) => tp.startsWith(`${id}.`)) }).catch(() => undefined);
-    await admin.disconnect();
-    const redis = createRedis(config.REDIS_URL, '');
-    const keys = await redis.keys(`${id}:*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    const c = new pg.Client({ connectionString: config.DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS stam_${id} WITH (FORCE)`);
-    await c.end();
+    await dropRunResources({ id, kafka, redisUrl: config.REDIS_URL, databaseUrl: config.DATABASE_URL });
     try { execFileSync('rabbitmqctl', ['-q', 'delete_vhost', id]); } catch { /* already gone */ }
     rmSync(env.JWT_KEY_DIR, { recursive: true, force: true });
   }

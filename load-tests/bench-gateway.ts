@@ -25,9 +25,9 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import WebSocket from 'ws';
-import { createKafka, createLogger, createPool, createProducer, createRedis, ensureDatabase, loadConfig, migrate, provisionTopics } from '../platform/index.ts';
+import { createKafka, createLogger, createPool, createProducer, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { hashPassword } from '../gateway/index.ts';
 import { topicSpecs } from '../cli/context.ts';
@@ -303,17 +303,8 @@ async function main(): Promise<void> {
     for (const r of roles) r.kill('SIGTERM');
     await Promise.all(roles.map((r) => new Promise((res) => (r.exitCode !== null ? res(null) : r.once('exit', res)))));
     await pool.end();
-    const keys = await redis.keys(`${id}:*`);
-    if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(id.length + 1)));
     await redis.quit();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: (await admin.listTopics()).filter((tp) => tp.startsWith(`${id}.`)) }).catch(() => undefined);
-    await admin.disconnect();
-    const c = new pg.Client({ connectionString: config.DATABASE_URL.replace(/\/[^/]*$/, '/postgres') });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS stam_${id} WITH (FORCE)`);
-    await c.end();
+    await dropRunResources({ id, kafka, redisUrl: config.REDIS_URL, databaseUrl: config.DATABASE_URL });
     rmSync(env.JWT_KEY_DIR, { recursive: true, force: true });
   }
 }

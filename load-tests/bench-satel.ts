@@ -15,9 +15,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import {
-  createKafka, createLogger, createPool, createRedis, ensureDatabase, loadConfig, migrate, provisionTopics,
+  createKafka, createLogger, createPool, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics,
 } from '../platform/index.ts';
 import { codecFor, topicName } from '../schemas/index.ts';
 import { createSimulator } from '../simulator/index.ts';
@@ -220,19 +219,8 @@ async function main(): Promise<void> {
   console.log(ok ? 'target met: every panel polled at least once per 2 s, under half a core and 300 MB' : 'TARGET MISSED (see the table)');
 
   await pool.end();
-  const keys = await redis.keys(`${id}:*`);
-  if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(id.length + 1)));
   await redis.quit();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(`${id}.`)) }).catch(() => undefined);
-  await admin.disconnect();
-  const adminUrl = new URL(base.DATABASE_URL);
-  adminUrl.pathname = '/postgres';
-  const a = new pg.Client({ connectionString: adminUrl.toString() });
-  await a.connect();
-  await a.query(`DROP DATABASE IF EXISTS stam_${id} WITH (FORCE)`);
-  await a.end();
+  await dropRunResources({ id, kafka, redisUrl: base.REDIS_URL, databaseUrl: base.DATABASE_URL });
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { Kafka } from 'kafkajs';
 import {
-  createKafka, createPool, createRedis, ensureDatabase, loadConfig, migrate, provisionTopics, sleep, type Config, type Logger,
+  createKafka, createPool, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics, sleep, type Config, type Logger,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
 import { topicSpecs } from '../cli/context.ts';
@@ -123,23 +122,7 @@ export async function startSelfContained(o: SelfContainedOptions): Promise<Syste
 
   const cleanup = async (): Promise<void> => {
     if (o.keep) return;
-    const admin = kafka.admin();
-    await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${id}.`));
-    if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
-    await admin.disconnect();
-    const redis = createRedis(config.REDIS_URL);
-    for (let cursor = '0'; ;) {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${id}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      if ((cursor = next) === '0') break;
-    }
-    await redis.quit();
-    const adminDb = new URL(dbUrl);
-    adminDb.pathname = '/postgres';
-    const c = new pg.Client({ connectionString: adminDb.toString() });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "stam_${id}" WITH (FORCE)`).finally(() => c.end());
+    await dropRunResources({ id, kafka, redisUrl: config.REDIS_URL, databaseUrl: String(dbUrl) });
     rmSync(`${repo}.data/load/${id}`, { recursive: true, force: true });
   };
 

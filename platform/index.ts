@@ -22,3 +22,4 @@ export {
   parseSecretKeys, reencryptSecret, secretNeedsRotation,
 } from './secrets.ts';
 export type { SecretBox, SecretKeyRing, SecretsSource } from './secrets.ts';
+export { dropRunResources } from './isolation.ts';

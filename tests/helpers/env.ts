@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createKafka, createLogger, createPool, createRedis, loadConfig, migrate, provisionTopics, type Config, type Logger, type Pool, type Redis } from '../../platform/index.ts';
+import { createKafka, createLogger, createPool, createRedis, dropRunResources, loadConfig, migrate, provisionTopics, type Config, type Logger, type Pool, type Redis } from '../../platform/index.ts';
 import { seedRulesIfEmpty } from '../../processors/index.ts';
 import { topicSpecs } from '../../cli/context.ts';
 import type { Kafka } from 'kafkajs';
@@ -105,18 +105,8 @@ export async function createTestEnv(extra: Record<string, string> = {}): Promise
     id, vars, config, pool, redis, kafka,
     async cleanup() {
       await pool.end();
-      const keys = await redis.keys(`${id}:*`).catch(() => [] as string[]);
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(`${id}:`.length)));
       await redis.quit();
-      const admin2 = kafka.admin();
-      await admin2.connect();
-      const topics = (await admin2.listTopics()).filter((t) => t.startsWith(`${id}.`));
-      if (topics.length > 0) await admin2.deleteTopics({ topics }).catch(() => undefined);
-      await admin2.disconnect();
-      const a = new pg.Client({ connectionString: adminUrl() });
-      await a.connect();
-      await a.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await a.end();
+      await dropRunResources({ id, kafka, redisUrl: config.REDIS_URL, databaseUrl: config.DATABASE_URL });
     },
   };
 }
