@@ -6,6 +6,7 @@ import { SAMPLES } from './fixtures/samples.ts';
 import { loadSchema } from './load.ts';
 import { TOPIC_SCHEMA_NAMES } from './types.ts';
 import type { SatelEvent } from './types.ts';
+import { createRng } from '../platform/random.ts';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -22,17 +23,6 @@ function expectStamError(fn: () => unknown, code: ErrorCode, message?: RegExp): 
   if (message) expect((err as Error).message).toMatch(message);
 }
 
-/** Small deterministic PRNG so a failing fuzz case can be replayed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const satel = codecFor('SatelEvent');
 const satelSample = SAMPLES.SatelEvent[0]!;
@@ -111,7 +101,7 @@ describe('decode rejects bad input with the catalogue error and nothing else', (
 
   it.each(TOPIC_SCHEMA_NAMES)('%s: thousands of mutated and random messages never throw anything but StamError', (name) => {
     const codec = codecFor(name) as { encode(v: unknown): Buffer; decode(b: Buffer): unknown };
-    const random = prng(name.length * 7919);
+    const random = createRng(name.length * 7919);
     const valid = SAMPLES[name].map((s) => codec.encode(s));
     let rejected = 0;
     for (let i = 0; i < 3000; i++) {

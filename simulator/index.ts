@@ -14,7 +14,8 @@ import { createControlServer, type ControlServer, type ControlTarget } from './c
 import type { LogRecord, Trace } from './event-log.ts';
 import { MODULE_NAMES, PANEL_MODEL_NAMES, ZONE_CMD, type ModuleName, type PanelModelName } from './models.ts';
 import { createPanel, type Panel } from './panel.ts';
-import { createRng, startRate, type RateRun } from './rate.ts';
+import { createRng } from '../platform/random.ts';
+import { startRate, type RateRun } from './rate.ts';
 import { parseScenario, runScenario, type Scenario, type ScenarioRun } from './scenario.ts';
 import { createPanelServer, type PanelServer } from './server.ts';
 import { createTraceRing } from './traces.ts';

@@ -41,17 +41,6 @@ export type RateTarget = {
   fire(panel: number, zone: number): void;
 };
 
-/** mulberry32: small, fast, good enough to spread load; same seed, same sequence. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expand(spec: number | number[] | undefined, max: number, what: string): number[] {
   const list = spec === undefined ? max : spec;

@@ -20,6 +20,7 @@ import { decodeRequest } from './requests.ts';
 import { encodeResult } from './result.ts';
 import { message } from './types.ts';
 import type { Message } from './types.ts';
+import { createRng } from '../../platform/random.ts';
 
 const SEED = 0x5a7e1;
 const INPUTS = 1_000_000;
@@ -27,21 +28,10 @@ const CIPHER_EVERY = 10; // every 10th input also goes through the encrypted lay
 const MAX_FRAME = 1024;
 const CORPUS = 20_000;
 
-/** mulberry32: small, fast, good enough for fuzzing. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('fuzz', () => {
   it('survives 1,000,000 random and mutated inputs with every reject counted', () => {
-    const rnd = prng(SEED);
+    const rnd = createRng(SEED);
     const int = (n: number): number => Math.floor(rnd() * n);
     const bytes = (n: number): Buffer => {
       const b = Buffer.allocUnsafe(n);

@@ -5,17 +5,13 @@ import { eventProducer, satelEvent } from '../helpers/events.ts';
 import { startRole, msgIs, type RoleProcess } from '../helpers/processes.ts';
 import { createPanel, waitUntil } from '../helpers/system.ts';
 import type { SatelEvent } from '../../schemas/index.ts';
+import { createRng } from '../../platform/random.ts';
 
 const PANELS = 50;
 const ZONES = 8;
 const EVENTS = 10_000;
 const DUPLICATE_EVERY = 20; // every 20th event is sent twice (a driver re-reading or a producer retry)
 
-/** A seeded PRNG so a failing run can be repeated. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
 
 /**
  * Chaos: stream 10,000 events through the real broker and database while killing the alarm processor and
@@ -46,7 +42,7 @@ describe('SIGKILL of the processor and relay mid-stream loses and duplicates not
   it('holds every guarantee after repeated kills', async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 100_000);
     console.log(`[chaos] seed ${seed} (CHAOS_SEED=${seed} repeats this run)`);
-    const rand = prng(seed);
+    const rand = createRng(seed);
     const panelIds: number[] = [];
     for (let p = 0; p < PANELS; p++) panelIds.push((await createPanel(env.pool, 20_000 + p, `CHAOS-${p}`)).panelId);
 
