@@ -3,16 +3,7 @@ import type { CommandResult } from '../schemas/index.ts';
 import { isCommandId, normalizeParams, type CommandAction, type CommandMessage, type CommandParams } from './contract.ts';
 
 /** A command as PostgreSQL knows it: what a driver executes (never the message's copy of it). */
-export interface CommandRecord {
-  command_id: string;
-  panel_id: number;
-  action: CommandAction;
-  params: CommandParams;
-  requested_by: { id: number; username: string };
-  created_at: number;
-  expires_at: number;
-  trace: null;
-}
+export type CommandRecord = Omit<CommandMessage, 'v' | 'trace'> & { trace: null };
 
 /**
  * What a claim found (see migrations/005_commands.sql):
