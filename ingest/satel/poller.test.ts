@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, StamError } from '../../platform/index.ts';
-import type { SatelEvent } from '../../schemas/index.ts';
+import type { PanelLink, SatelEvent } from '../../schemas/index.ts';
 import { createSimulator } from '../../simulator/index.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
@@ -30,7 +30,7 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
   const started: { stop(): Promise<void> }[] = [];
   afterEach(async () => { for (const s of started.splice(0)) await s.stop(); });
 
-  async function setup() {
+  async function setup(opts: { supervisionMs?: number; live?: Map<string, string>; produceLink?: (l: PanelLink) => void } = {}) {
     const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0 });
     await sim.start();
     started.push(sim);
@@ -45,7 +45,7 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     };
     const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128' }, {
       log: createLogger('poller-test', 'silent'), pollIntervalMs: 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
-      logSweepMs: 1000, logCatchUpMax: 100, supervisionMs: 60_000, fencing: 1, cursors, texts: new Map(),
+      logSweepMs: 1000, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
       checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
       produce: (events) => {
         broker.attempts++;
@@ -53,8 +53,11 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
         produced.push(events);
         return Promise.resolve();
       },
-      produceLink: () => Promise.resolve(),
-      live: { load: () => Promise.resolve({}), save: () => Promise.resolve() },
+      produceLink: (l) => { opts.produceLink?.(l); return Promise.resolve(); },
+      live: {
+        load: () => Promise.resolve(Object.fromEntries(opts.live ?? [])),
+        save: (fields) => { for (const [k, v] of Object.entries(fields)) opts.live?.set(k, v); return Promise.resolve(); },
+      },
     });
     poller.start();
     started.unshift(poller);
@@ -90,6 +93,37 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     expect(poller.status().connects).toBe(2);
     expect(poller.status().polls - polls).toBeGreaterThanOrEqual(5);
     expect(produced.flat().map((e) => e.log?.log_index)).toEqual(made);
+  });
+
+  it('times a loss from when this link failed, not from an earlier drop, when a fresh link dies before its first poll', async () => {
+    const links: PanelLink[] = [];
+    let hungAt = 0;
+    const { sim } = await setup({
+      supervisionMs: 1_500, live: new Map(),
+      produceLink: (l) => {
+        links.push(l);
+        // The second link dies while the driver reads the first state, before the live state says "up".
+        if (l.status === 'CONNECTED' && links.filter((x) => x.status === 'CONNECTED').length === 2) {
+          sim.perform(1, 'link-hang');
+          hungAt = Date.now();
+        }
+      },
+    });
+    sim.perform(1, 'link-drop');
+    await waitFor(() => links.some((l) => l.status === 'LOST'), 15_000);
+    const lost = links.find((l) => l.status === 'LOST')!;
+    expect(hungAt).toBeGreaterThan(0);
+    expect(lost.observed_at - hungAt).toBeGreaterThanOrEqual(1_500);
+  });
+
+  it('ends with RESTORED the announced outage a previous driver of the panel left in the live state', async () => {
+    const links: PanelLink[] = [];
+    const since = Date.now() - 120_000;
+    const live = new Map([['link', 'down'], ['link_down_since', String(since)], ['link_lost_announced', '1']]);
+    await setup({ live, produceLink: (l) => { links.push(l); } });
+    await waitFor(() => links.length > 0 && live.get('link') === 'up');
+    expect(links.map((l) => [l.status, l.dedup_key])).toEqual([['RESTORED', `link:1:RESTORED:${since}`]]);
+    expect(live.get('link_down_since')).toBe('');
   });
 
   it('stops polling and producing as soon as the lease is no longer valid', async () => {

@@ -189,11 +189,15 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
     status.extended = id.extended;
     m.connected.inc();
     try {
+      await recallOutage(); // a driver that took the panel over ends the outage its predecessor announced
       const wasDown = downSince;
       const restored = lostAnnounced;
       downSince = undefined;
       lostAnnounced = false;
       status.state = 'up';
+      // The outage is over: forget it in Redis now, not after the first state read, or a link that dies
+      // during that read would continue the old outage and announce LOST early.
+      if (wasDown !== undefined) await saveLive({ link: 'up', link_down_since: '', link_lost_announced: '', link_error: '' });
       log.info({ host: panel.host, port: panel.port, type: id.integra.typeName, firmware: id.integra.raw, module: id.module.raw, extended: id.extended, encrypted: c.encrypted }, 'panel connected');
       if (restored) emitLink('RESTORED', null, `RESTORED:${wasDown ?? 0}`);
       else emitLink('CONNECTED', null, `CONNECTED:${deps.fencing}:${status.connects}:${Date.now()}`);
@@ -267,13 +271,19 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
     }
   }
 
+  /** An outage this poller does not know of yet may have been started (and announced) by the panel's previous driver. */
+  async function recallOutage(): Promise<void> {
+    if (downSince !== undefined) return;
+    const prev: Record<string, string> = await deps.live.load().catch(() => ({}));
+    if (!prev.link_down_since) return;
+    downSince = Number(prev.link_down_since);
+    lostAnnounced = prev.link_lost_announced === '1';
+  }
+
   /** Marks the link down (continuing a supervision a previous driver started) and announces LOST once it is overdue. */
   async function supervise(reason: string | null): Promise<void> {
-    if (downSince === undefined) {
-      const prev: Record<string, string> = await deps.live.load().catch(() => ({}));
-      downSince = prev.link_down_since ? Number(prev.link_down_since) : Date.now();
-      lostAnnounced = prev.link_lost_announced === '1';
-    }
+    await recallOutage();
+    downSince ??= Date.now();
     if (reason !== null) await saveLive({ link: 'down', link_down_since: String(downSince), link_error: reason });
     if (lostAnnounced || Date.now() - downSince < deps.supervisionMs) return;
     lostAnnounced = true;
