@@ -25,6 +25,8 @@ export interface SatelDriverOptions {
   connectTimeoutMs?: number;
   keepAliveMs?: number;
   logSweepMs?: number;
+  /** Ask modules that offer it to push changes (monitoring mode). Default true. */
+  monitoring?: boolean;
   logCatchUpMax?: number;
   /** LINK_SUPERVISION_S in ms: a loss longer than this is produced as PanelLink LOST. */
   supervisionMs?: number;
@@ -90,7 +92,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
     const stateKey = `panel:${target.id}:state`;
     return createPanelPoller(target, {
       log, pollIntervalMs: opts.pollIntervalMs, answerTimeoutMs: opts.answerTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
-      keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
+      keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, monitoring: opts.monitoring ?? true, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
       supervisionMs: opts.supervisionMs ?? 60_000, fencing, cursors, texts, traces,
       checkLease: () => {
         if (lease && lease.validUntil <= performance.now()) throw new StamError('E_SATEL_LEASE', `lease of panel ${target.id} expired locally`);

@@ -1,7 +1,7 @@
 /**
  * Live panel state for fast display (Redis `panel:{id}:state`): which zones are violated, in alarm or
  * tampered, which partitions are armed or in alarm, which outputs are on, the trouble bitmaps. Read with
- * the state commands whenever 0x7F flags them. State changes are NOT produced as events: the panel event
+ * the state commands whenever 0x7F flags them, or taken from the frames a module pushes in monitoring mode. State changes are NOT produced as events: the panel event
  * log is the one counting source (see poller.ts), the state only says what is true now.
  */
 import type { SatelEventKind } from '../../schemas/index.ts';
@@ -67,12 +67,28 @@ export async function readState(request: (m: Message) => Promise<Message>, cmds:
   const parts = TROUBLE_CMDS.filter((c) => wanted.has(c));
   if (parts.length > 0) {
     const troubles: Record<string, string> = { ...(prev.troubles ?? {}) };
-    for (const cmd of parts) {
-      const t = decodeTroubles(await request(encodeStateQuery(cmd)));
-      if (t.any) troubles[String(t.part)] = t.data.toString('hex');
-      else delete troubles[String(t.part)];
-    }
+    for (const cmd of parts) setTroublePart(troubles, await request(encodeStateQuery(cmd)));
     next.troubles = troubles;
   }
   return next;
+}
+
+/**
+ * The partial state a frame pushed in monitoring mode carries (the same frames as the answers above;
+ * zone and output bitmaps may come 32 bytes wide), or undefined for a command the poller does not watch.
+ * Throws E_SATEL_PROTOCOL for a malformed frame.
+ */
+export function pushedState(msg: Message, prev: PanelState): PanelState | undefined {
+  const w = WATCHED.find((x) => x.cmd === msg.cmd);
+  if (w) return { [w.field]: decodeBitmapState(msg).active };
+  if (!(TROUBLE_CMDS as readonly number[]).includes(msg.cmd)) return undefined;
+  const troubles: Record<string, string> = { ...(prev.troubles ?? {}) };
+  setTroublePart(troubles, msg);
+  return { troubles };
+}
+
+function setTroublePart(troubles: Record<string, string>, answer: Message): void {
+  const t = decodeTroubles(answer);
+  if (t.any) troubles[String(t.part)] = t.data.toString('hex');
+  else delete troubles[String(t.part)];
 }

@@ -19,6 +19,7 @@ export const metrics = {
     [0.5, 0.9, 1, 1.1, 1.25, 1.5, 2, 2.5, 3, 5, 10]),
   requestSeconds: histogram('stam_satel_request_seconds', 'one request to its answer (the module\'s round trip as the driver sees it)', [],
     [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5]),
+  pushes: counter('stam_satel_pushed_frames_total', 'state frames a module pushed in monitoring mode (each brings the next log read forward)'),
   logRecords: counter('stam_satel_log_records_total', 'panel event-log records read (0x8C)'),
   logGaps: counter('stam_satel_log_gaps_total', 'catch-ups that could not reach the cursor (log overwritten or cleared)'),
   events: counter('stam_satel_events_produced_total', 'SatelEvents acknowledged by the broker, by kind', ['kind']),

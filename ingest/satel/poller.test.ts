@@ -30,8 +30,11 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
   const started: { stop(): Promise<void> }[] = [];
   afterEach(async () => { for (const s of started.splice(0)) await s.stop(); });
 
-  async function setup(opts: { supervisionMs?: number; live?: Map<string, string>; produceLink?: (l: PanelLink) => void } = {}) {
-    const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0 });
+  async function setup(opts: {
+    supervisionMs?: number; live?: Map<string, string>; produceLink?: (l: PanelLink) => void;
+    pollIntervalMs?: number; logSweepMs?: number; monitoring?: boolean; module?: 'ethm1' | 'ethm1plus';
+  } = {}) {
+    const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0, ...(opts.module ? { module: opts.module } : {}) });
     await sim.start();
     started.push(sim);
     const saved: LogCursor[] = [];
@@ -44,8 +47,8 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
       flush: () => Promise.resolve(), start: () => undefined, stop: () => Promise.resolve(),
     };
     const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128' }, {
-      log: createLogger('poller-test', 'silent'), pollIntervalMs: 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
-      logSweepMs: 1000, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
+      log: createLogger('poller-test', 'silent'), pollIntervalMs: opts.pollIntervalMs ?? 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
+      logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
       checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
       produce: (events) => {
         broker.attempts++;
@@ -124,6 +127,28 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     await waitFor(() => links.length > 0 && live.get('link') === 'up');
     expect(links.map((l) => [l.status, l.dedup_key])).toEqual([['RESTORED', `link:1:RESTORED:${since}`]]);
     expect(live.get('link_down_since')).toBe('');
+  });
+
+  it('in monitoring mode reads an event as soon as the module pushes the change, long before the next poll', async () => {
+    const live = new Map<string, string>();
+    const { sim, poller, produced } = await setup({ pollIntervalMs: 60_000, logSweepMs: 60_000, live });
+    expect(poller.status().monitoring).toBe(true);
+    const polls = poller.status().polls;
+    const made = sim.perform(1, 'violate', { zone: 9 }).logIndex;
+    await waitFor(() => produced.flat().some((e) => e.log?.log_index === made), 5_000);
+    expect(produced.flat().filter((e) => e.log?.log_index === made).map((e) => [e.kind, e.object_number])).toEqual([['ZONE_VIOLATION', 9]]);
+    expect(poller.status().polls).toBe(polls + 1); // one cycle, brought forward by the push
+    expect((JSON.parse(live.get('state') ?? '{}') as { zonesViolated?: number[] }).zonesViolated).toEqual([9]);
+  });
+
+  it('polls only, and still reads every event, when the module refuses monitoring (plain ETHM-1) or it is switched off', async () => {
+    for (const opts of [{ module: 'ethm1' as const }, { monitoring: false }]) {
+      const { sim, poller, produced } = await setup(opts);
+      expect(poller.status().monitoring).toBe(false);
+      const made = sim.perform(1, 'violate', { zone: 3 }).logIndex;
+      await waitFor(() => produced.flat().some((e) => e.log?.log_index === made));
+      expect(((await (await fetch(`${sim.controlUrl}/panels`)).json()) as { monitoring: boolean }[])[0]!.monitoring).toBe(false);
+    }
   });
 
   it('stops polling and producing as soon as the lease is no longer valid', async () => {

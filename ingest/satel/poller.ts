@@ -1,7 +1,10 @@
 /**
  * One panel kept polled: connect, identify (0x7E, 0x7C), read the live state and the event log, then
  * every poll interval ask 0x7F what changed, read those state commands, and read the log when a watched
- * flag was set (or the log sweep is due). Link loss reconnects with backoff 1 → 2 → 4 → 8 → 16 → 30 s
+ * flag was set (or the log sweep is due). A module that offers monitoring mode (0x7F + 12 bytes, ETHM-1
+ * Plus) pushes the watched state frames the moment they change; a push updates the live state and brings
+ * the next cycle forward, so an event is read from the log within a round trip or two of happening
+ * instead of waiting up to a poll interval. Polling goes on underneath, so nothing depends on a push. Link loss reconnects with backoff 1 → 2 → 4 → 8 → 16 → 30 s
  * (±25 % jitter); a loss longer than the supervision time is announced as PanelLink LOST.
  *
  * How state and log relate — why nothing is counted twice:
@@ -30,14 +33,15 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { sleep, StamError, type Logger } from '../../platform/index.ts';
 import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../schemas/index.ts';
-import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, encodeNewDataQuery, supportsExtendedAnswers } from './commands.ts';
+import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, encodeMonitorRequest, encodeNewDataQuery, supportsExtendedAnswers } from './commands.ts';
 import { PanelConnection, type FrameError } from './connection.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
 import { createLogPump } from './log-pump.ts';
 import { createCommandGate, type PanelCommandPort } from './command-gate.ts';
-import { readState, stateChanged, WATCHED_CMDS, type PanelState } from './live-state.ts';
+import { pushedState, readState, stateChanged, WATCHED_CMDS, type PanelState } from './live-state.ts';
 import { metrics as m } from './metrics.ts';
+import { decodeResult, ResultCode } from './result.ts';
 import { message, type Message } from './types.ts';
 
 export { diffState, WATCHED } from './live-state.ts';
@@ -54,6 +58,8 @@ export interface PollerDeps {
   /** Read the log at least this often even without a state flag (0: every poll). */
   logSweepMs: number;
   logCatchUpMax: number;
+  /** Ask modules that offer it to push changes (monitoring mode); default true. */
+  monitoring?: boolean;
   /** Link loss longer than this is produced as LOST. */
   supervisionMs: number;
   /** The lease fencing number, fixed for this poller's lifetime. */
@@ -85,6 +91,8 @@ export interface PollerStatus {
   pendingRecords: number;
   gaps: number;
   extended: boolean;
+  /** The module pushes changes (monitoring mode accepted on the current link). */
+  monitoring: boolean;
 }
 
 const BACKOFF_S = [1, 2, 4, 8, 16, 30];
@@ -98,6 +106,8 @@ export function reconnectDelayMs(attempt: number, random: () => number = Math.ra
 const IN_SESSION = new Set(['E_SATEL_BUSY', 'E_SATEL_CRC', 'E_SATEL_FRAME', 'E_SATEL_PROTOCOL']);
 const MAX_ERRORS_IN_ROW = 5;
 const LIVE_HEARTBEAT_MS = 5_000;
+/** Pushes closer together than this share one log read. */
+const PUSH_CYCLE_GAP_MS = 20;
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? 'E_SATEL_LINK';
 
@@ -107,7 +117,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   const abort = new AbortController();
   const status: PollerStatus = {
     panelId: panel.id, state: 'starting', fencing: deps.fencing, connects: 0, polls: 0, lastPollAt: null, lastError: null,
-    cursor: null, pendingRecords: 0, gaps: 0, extended: false,
+    cursor: null, pendingRecords: 0, gaps: 0, extended: false, monitoring: false,
   };
   let conn: PanelConnection | undefined;
   let loop: Promise<void> | undefined;
@@ -158,6 +168,23 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   const saveLive = (fields: Record<string, string>): Promise<void> =>
     deps.live.save({ ...fields, driver_fencing: String(deps.fencing) }).catch((err: Error) => log.warn({ err: err.message }, 'live state not written to Redis'));
 
+  /**
+   * Monitoring mode for the watched state commands: `EF FF` means the module will push them; the plain
+   * ETHM-1 answers `EF 08` (other error). No answer is treated as a refusal, not a link failure.
+   */
+  async function askToMonitor(c: PanelConnection): Promise<boolean> {
+    try {
+      const answer = decodeResult(await c.request(encodeMonitorRequest(WATCHED_CMDS)));
+      const on = answer.code === ResultCode.acceptedWillBeProcessed;
+      log.debug({ result: answer.code }, on ? 'monitoring mode on' : 'monitoring mode refused; polling only');
+      return on;
+    } catch (err) {
+      if (codeOf(err) !== 'E_SATEL_TIMEOUT' && codeOf(err) !== 'E_SATEL_PROTOCOL') throw err;
+      log.info({ err: (err as Error).message }, 'monitoring mode not available; polling only');
+      return false;
+    }
+  }
+
   /** 0x7E then 0x7C; no answer at all is what an integration-encryption mismatch looks like, so say so. */
   async function identify(c: PanelConnection) {
     try {
@@ -181,7 +208,11 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
     });
     conn = c;
     c.on('frameError', (e: FrameError) => log.warn({ code: e.code, reason: e.reason }, 'frame rejected'));
-    c.on('unsolicited', (msg: Message) => log.debug({ cmd: msg.cmd }, 'unsolicited frame ignored'));
+    let onPush: ((msg: Message) => void) | undefined;
+    c.on('unsolicited', (msg: Message) => {
+      if (onPush) onPush(msg);
+      else log.debug({ cmd: msg.cmd }, 'unsolicited frame ignored');
+    });
     await c.connect();
     const id = await identify(c);
     deps.checkLease();
@@ -216,16 +247,43 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       let errorsInRow = 0;
       let next = performance.now() + random() * deps.pollIntervalMs;
       let lastStart: number | undefined;
+      let pushed = false;
+      onPush = (msg) => {
+        let part: PanelState | undefined;
+        try {
+          part = pushedState(msg, state);
+        } catch (err) {
+          m.protocolErrors.inc({ code: codeOf(err) });
+          log.warn({ cmd: msg.cmd, err: (err as Error).message }, 'pushed frame not understood; the next poll reads the state');
+          return;
+        }
+        if (part === undefined) return;
+        m.pushes.inc();
+        if (stateChanged(state, part)) {
+          state = { ...state, ...part };
+          lastLive = performance.now();
+          void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+        }
+        // Read the log now (a burst of pushes makes one cycle per PUSH_CYCLE_GAP_MS, not one each).
+        pushed = true;
+        next = Math.min(next, Math.max(performance.now(), (lastStart ?? 0) + PUSH_CYCLE_GAP_MS));
+        wake?.();
+      };
+      status.monitoring = deps.monitoring !== false && await askToMonitor(c);
+      if (!status.monitoring) onPush = undefined;
       gate.open(request);
       while (!abort.signal.aborted && !c.closed) {
         await gate.runPending();
         await nap(Math.max(0, next - performance.now()));
         if (abort.signal.aborted || c.closed) break;
-        if (gate.pending > 0) continue; // woken by a command: run it, then nap until the poll is due
+        // Woken by a command (run it, then nap until the poll is due) or by a push that moved the poll forward.
+        if (gate.pending > 0 || performance.now() < next - 1) continue;
         const started = performance.now();
         next = Math.max(next + deps.pollIntervalMs, started);
         if (lastStart !== undefined) m.pollInterval.observe((started - lastStart) / 1000);
         lastStart = started;
+        const wasPushed = pushed;
+        pushed = false;
         try {
           const flags = decodeNewData(await c.request(encodeNewDataQuery()));
           const changed = WATCHED_CMDS.filter((cmd) => flags.has(cmd));
@@ -238,7 +296,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
               void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
             }
           }
-          if (changed.length > 0 || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
+          if (changed.length > 0 || wasPushed || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
             lastLogRead = performance.now();
             await pump.read(c, id.integra.language);
           }
