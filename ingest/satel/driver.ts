@@ -9,7 +9,7 @@ import { createCursorStore } from './cursor.ts';
 import { createLeaseManager, type Lease } from './lease.ts';
 import { createLiveWriter } from './live-writer.ts';
 import { metrics as m } from './metrics.ts';
-import { createPanelPoller, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
+import { createPanelPoller, pushReadBudget as createPushReadBudget, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { createRedisTraceLookup } from './trace-source.ts';
 
@@ -27,6 +27,8 @@ export interface SatelDriverOptions {
   logSweepMs?: number;
   /** Ask modules that offer it to push changes (monitoring mode). Default true. */
   monitoring?: boolean;
+  /** Push-driven log reads per second across all panels (default 250); beyond it, pushed records wait for the poll. */
+  pushReadsPerS?: number;
   logCatchUpMax?: number;
   /** LINK_SUPERVISION_S in ms: a loss longer than this is produced as PanelLink LOST. */
   supervisionMs?: number;
@@ -88,11 +90,13 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const exclusive = (what: string, fn: () => Promise<void>): Promise<void> =>
     (serial = serial.then(fn).catch((err: Error) => log.error({ err: err.message }, `satel driver: ${what} failed`)));
 
+  const pushReadBudget = createPushReadBudget(opts.pushReadsPerS ?? 250);
+
   function pollerFor(target: PanelTarget, fencing: number, lease: Lease | undefined): PanelPoller {
     const stateKey = `panel:${target.id}:state`;
     return createPanelPoller(target, {
       log, pollIntervalMs: opts.pollIntervalMs, answerTimeoutMs: opts.answerTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
-      keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, monitoring: opts.monitoring ?? true, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
+      keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, monitoring: opts.monitoring ?? true, pushReadBudget, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
       supervisionMs: opts.supervisionMs ?? 60_000, fencing, cursors, texts, traces,
       checkLease: () => {
         if (lease && lease.validUntil <= performance.now()) throw new StamError('E_SATEL_LEASE', `lease of panel ${target.id} expired locally`);

@@ -4,7 +4,7 @@ import type { PanelLink, SatelEvent } from '../../schemas/index.ts';
 import { createSimulator } from '../../simulator/index.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
-import { createPanelPoller, reconnectDelayMs } from './poller.ts';
+import { createPanelPoller, pushReadBudget, reconnectDelayMs } from './poller.ts';
 
 describe('reconnect backoff', () => {
   it('doubles from 1 s to 16 s and stays at 30 s', () => {
@@ -26,13 +26,25 @@ describe('reconnect backoff', () => {
   });
 });
 
+describe('push read budget', () => {
+  it('allows a second\'s worth at once, then refills at the rate, never beyond one second\'s worth', () => {
+    let t = 0;
+    const take = pushReadBudget(10, () => t);
+    expect(Array.from({ length: 12 }, take).filter(Boolean)).toHaveLength(10);
+    t = 250; // a quarter second refills 2.5 tokens
+    expect(Array.from({ length: 5 }, take).filter(Boolean)).toHaveLength(2);
+    t = 60_000;
+    expect(Array.from({ length: 30 }, take).filter(Boolean)).toHaveLength(10);
+  });
+});
+
 describe('a panel poller against a simulated panel (broker and stores faked)', () => {
   const started: { stop(): Promise<void> }[] = [];
   afterEach(async () => { for (const s of started.splice(0)) await s.stop(); });
 
   async function setup(opts: {
     supervisionMs?: number; live?: Map<string, string>; produceLink?: (l: PanelLink) => void;
-    pollIntervalMs?: number; logSweepMs?: number; monitoring?: boolean; module?: 'ethm1' | 'ethm1plus';
+    pollIntervalMs?: number; logSweepMs?: number; monitoring?: boolean; module?: 'ethm1' | 'ethm1plus'; pushReadBudget?: () => boolean;
   } = {}) {
     const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0, ...(opts.module ? { module: opts.module } : {}) });
     await sim.start();
@@ -48,7 +60,7 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     };
     const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128' }, {
       log: createLogger('poller-test', 'silent'), pollIntervalMs: opts.pollIntervalMs ?? 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
-      logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
+      logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, pushReadBudget: opts.pushReadBudget, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
       checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
       produce: (events) => {
         broker.attempts++;
@@ -137,8 +149,16 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     const made = sim.perform(1, 'violate', { zone: 9 }).logIndex;
     await waitFor(() => produced.flat().some((e) => e.log?.log_index === made), 5_000);
     expect(produced.flat().filter((e) => e.log?.log_index === made).map((e) => [e.kind, e.object_number])).toEqual([['ZONE_VIOLATION', 9]]);
-    expect(poller.status().polls).toBe(polls + 1); // one cycle, brought forward by the push
+    expect(poller.status().polls).toBe(polls); // no poll was due: the push brought the log read forward
+    expect(poller.status().pushReads).toBeGreaterThanOrEqual(1);
     expect((JSON.parse(live.get('state') ?? '{}') as { zonesViolated?: number[] }).zonesViolated).toEqual([9]);
+  });
+
+  it('with the push budget spent, the next poll reads the log although the push already cleared its 0x7F flag', async () => {
+    const { sim, poller, produced } = await setup({ pollIntervalMs: 300, logSweepMs: 60_000, pushReadBudget: () => false });
+    const made = sim.perform(1, 'violate', { zone: 5 }).logIndex;
+    await waitFor(() => produced.flat().some((e) => e.log?.log_index === made), 5_000);
+    expect(poller.status().pushReads).toBe(0);
   });
 
   it('polls only, and still reads every event, when the module refuses monitoring (plain ETHM-1) or it is switched off', async () => {

@@ -60,6 +60,12 @@ export interface PollerDeps {
   logCatchUpMax: number;
   /** Ask modules that offer it to push changes (monitoring mode); default true. */
   monitoring?: boolean;
+  /**
+   * Shared by every panel of the driver: true when a push may bring a log read forward now. When the
+   * budget is spent (a storm on many panels), pushed records wait for the next poll, which reads many
+   * records per cycle for less work; otherwise pushes would cost more round trips than polling saves.
+   */
+  pushReadBudget?: () => boolean;
   /** Link loss longer than this is produced as LOST. */
   supervisionMs: number;
   /** The lease fencing number, fixed for this poller's lifetime. */
@@ -93,10 +99,29 @@ export interface PollerStatus {
   extended: boolean;
   /** The module pushes changes (monitoring mode accepted on the current link). */
   monitoring: boolean;
+  /** Log reads a push brought forward (between polls). */
+  pushReads: number;
 }
 
 const BACKOFF_S = [1, 2, 4, 8, 16, 30];
 /** Reconnect delay after `attempt` failures in a row: 1, 2, 4, 8, 16, 30, 30 … s, each ±25 % jitter. */
+/**
+ * A token bucket of push-driven log reads per second for a whole driver (see PollerDeps.pushReadBudget).
+ * Holds at most one second's worth, so a burst after a quiet spell is served at once.
+ */
+export function pushReadBudget(perSecond: number, now: () => number = () => performance.now()): () => boolean {
+  let tokens = perSecond;
+  let at = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(perSecond, tokens + ((t - at) / 1000) * perSecond);
+    at = t;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
 export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
   const base = BACKOFF_S[Math.min(Math.max(0, attempt), BACKOFF_S.length - 1)]! * 1000;
   return Math.round(base * (0.75 + random() * 0.5));
@@ -107,7 +132,7 @@ const IN_SESSION = new Set(['E_SATEL_BUSY', 'E_SATEL_CRC', 'E_SATEL_FRAME', 'E_S
 const MAX_ERRORS_IN_ROW = 5;
 const LIVE_HEARTBEAT_MS = 5_000;
 /** Pushes closer together than this share one log read. */
-const PUSH_CYCLE_GAP_MS = 20;
+const PUSH_READ_GAP_MS = 20;
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? 'E_SATEL_LINK';
 
@@ -117,7 +142,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   const abort = new AbortController();
   const status: PollerStatus = {
     panelId: panel.id, state: 'starting', fencing: deps.fencing, connects: 0, polls: 0, lastPollAt: null, lastError: null,
-    cursor: null, pendingRecords: 0, gaps: 0, extended: false, monitoring: false,
+    cursor: null, pendingRecords: 0, gaps: 0, extended: false, monitoring: false, pushReads: 0,
   };
   let conn: PanelConnection | undefined;
   let loop: Promise<void> | undefined;
@@ -167,6 +192,16 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   });
   const saveLive = (fields: Record<string, string>): Promise<void> =>
     deps.live.save({ ...fields, driver_fencing: String(deps.fencing) }).catch((err: Error) => log.warn({ err: err.message }, 'live state not written to Redis'));
+
+  /** A failed cycle: the same link is tried again after a pause unless the error ends it (rethrown). Returns the new count. */
+  async function cycleFailed(err: unknown, errorsInRow: number): Promise<number> {
+    const code = codeOf(err);
+    if (!IN_SESSION.has(code) || errorsInRow + 1 >= MAX_ERRORS_IN_ROW) throw err;
+    m.protocolErrors.inc({ code });
+    log.warn({ code, err: (err as Error).message, errorsInRow: errorsInRow + 1 }, 'poll cycle failed; retrying on the same link');
+    await sleep(100 * (errorsInRow + 1), abort.signal);
+    return errorsInRow + 1;
+  }
 
   /**
    * Monitoring mode for the watched state commands: `EF FF` means the module will push them; the plain
@@ -247,7 +282,11 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       let errorsInRow = 0;
       let next = performance.now() + random() * deps.pollIntervalMs;
       let lastStart: number | undefined;
-      let pushed = false;
+      /** When a push asked for a log read (undefined: none asked). */
+      let pushDue: number | undefined;
+      let lastPushRead = 0;
+      /** A push came since the last log read: its 0x7F flags are spent, so the next poll must read the log. */
+      let pushedSinceRead = false;
       onPush = (msg) => {
         let part: PanelState | undefined;
         try {
@@ -264,9 +303,10 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
           lastLive = performance.now();
           void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
         }
-        // Read the log now (a burst of pushes makes one cycle per PUSH_CYCLE_GAP_MS, not one each).
-        pushed = true;
-        next = Math.min(next, Math.max(performance.now(), (lastStart ?? 0) + PUSH_CYCLE_GAP_MS));
+        // Read the log now (a burst of pushes makes one read per PUSH_READ_GAP_MS, not one each), if the budget allows.
+        pushedSinceRead = true;
+        if (pushDue !== undefined || deps.pushReadBudget?.() === false) return;
+        pushDue = Math.max(performance.now(), lastPushRead + PUSH_READ_GAP_MS);
         wake?.();
       };
       status.monitoring = deps.monitoring !== false && await askToMonitor(c);
@@ -274,16 +314,32 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       gate.open(request);
       while (!abort.signal.aborted && !c.closed) {
         await gate.runPending();
-        await nap(Math.max(0, next - performance.now()));
+        await nap(Math.max(0, Math.min(next, pushDue ?? Infinity) - performance.now()));
         if (abort.signal.aborted || c.closed) break;
-        // Woken by a command (run it, then nap until the poll is due) or by a push that moved the poll forward.
-        if (gate.pending > 0 || performance.now() < next - 1) continue;
+        if (gate.pending > 0) continue; // woken by a command: run it, then nap until the poll is due
         const started = performance.now();
+        if (started < next - 1) {
+          if (pushDue === undefined || started < pushDue - 1) continue;
+          // A push-driven log read: the pushed frames already carried the state, so no 0x7F is needed.
+          pushDue = undefined;
+          lastPushRead = started;
+          try {
+            lastLogRead = started;
+            pushedSinceRead = false;
+            await pump.read(c, id.integra.language);
+            pump.kick(onLeaseLost);
+            status.pendingRecords = pump.pendingRecords;
+            status.pushReads++;
+            errorsInRow = 0;
+          } catch (err) {
+            errorsInRow = await cycleFailed(err, errorsInRow);
+          }
+          continue;
+        }
         next = Math.max(next + deps.pollIntervalMs, started);
         if (lastStart !== undefined) m.pollInterval.observe((started - lastStart) / 1000);
         lastStart = started;
-        const wasPushed = pushed;
-        pushed = false;
+        pushDue = undefined;
         try {
           const flags = decodeNewData(await c.request(encodeNewDataQuery()));
           const changed = WATCHED_CMDS.filter((cmd) => flags.has(cmd));
@@ -296,8 +352,9 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
               void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
             }
           }
-          if (changed.length > 0 || wasPushed || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
+          if (changed.length > 0 || pushedSinceRead || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
             lastLogRead = performance.now();
+            pushedSinceRead = false;
             await pump.read(c, id.integra.language);
           }
           pump.kick(onLeaseLost);
@@ -311,11 +368,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
           status.lastPollAt = Date.now();
           m.pollSeconds.observe((performance.now() - started) / 1000);
         } catch (err) {
-          const code = codeOf(err);
-          if (!IN_SESSION.has(code) || ++errorsInRow >= MAX_ERRORS_IN_ROW) throw err;
-          m.protocolErrors.inc({ code });
-          log.warn({ code, err: (err as Error).message, errorsInRow }, 'poll cycle failed; retrying on the same link');
-          await sleep(100 * errorsInRow, abort.signal);
+          errorsInRow = await cycleFailed(err, errorsInRow);
         }
       }
       if (leaseLost) throw leaseLost;
