@@ -287,6 +287,14 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       let lastPushRead = 0;
       /** A push came since the last log read: its 0x7F flags are spent, so the next poll must read the log. */
       let pushedSinceRead = false;
+      let liveDirty = false;
+      const flushLive = (): void => {
+        if (!liveDirty) return;
+        liveDirty = false;
+        lastLive = performance.now();
+        // Not awaited: live state is best effort, and one Redis connection keeps the writes in order.
+        void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+      };
       onPush = (msg) => {
         let part: PanelState | undefined;
         try {
@@ -300,8 +308,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
         m.pushes.inc();
         if (stateChanged(state, part)) {
           state = { ...state, ...part };
-          lastLive = performance.now();
-          void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+          liveDirty = true; // written once at the next read, not once per pushed frame
         }
         // Read the log now (a burst of pushes makes one read per PUSH_READ_GAP_MS, not one each), if the budget allows.
         pushedSinceRead = true;
@@ -323,6 +330,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
           // A push-driven log read: the pushed frames already carried the state, so no 0x7F is needed.
           pushDue = undefined;
           lastPushRead = started;
+          flushLive();
           try {
             lastLogRead = started;
             pushedSinceRead = false;
@@ -347,11 +355,10 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
             const read = await readState(request, changed, id.extended, state);
             if (stateChanged(state, read)) {
               state = { ...state, ...read };
-              lastLive = performance.now();
-              // Not awaited: live state is best effort, and one Redis connection keeps the writes in order.
-              void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+              liveDirty = true;
             }
           }
+          flushLive();
           if (changed.length > 0 || pushedSinceRead || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
             lastLogRead = performance.now();
             pushedSinceRead = false;
