@@ -10,6 +10,8 @@ import type { Logger } from '../platform/index.ts';
 export interface AmqpLink {
   /** The current channel; undefined while disconnected. */
   readonly channel: ConfirmChannel | undefined;
+  /** Why the link is down, when the broker refused the setup (e.g. a queue declared with other arguments). */
+  readonly setupError: string | undefined;
   /** The channel, waiting up to `timeoutMs` for a (re)connection; undefined when none came. */
   waitForChannel(timeoutMs: number, signal?: AbortSignal): Promise<ConfirmChannel | undefined>;
   close(): Promise<void>;
@@ -34,9 +36,17 @@ function withHeartbeat(url: string, seconds: number): string {
   return u.toString();
 }
 
+/** A declaration mismatch says what to do about it; nothing else needs a hint. */
+function describeSetupError(err: Error): string {
+  if (!/PRECONDITION_FAILED - inequivalent arg 'x-queue-type'/.test(err.message)) return err.message;
+  return `${err.message} — the queue exists with another type: NODE_ENV=production declares quorum queues, other modes classic ones; ` +
+    'delete the queue (rabbitmqctl delete_queue NAME) once it is empty, or run in the mode that created it';
+}
+
 export async function openAmqpLink(opts: AmqpLinkOptions): Promise<AmqpLink> {
   const log = opts.log.child({ amqp: opts.name });
   let current: ConfirmChannel | undefined;
+  let setupError: string | undefined;
   let closing = false;
   let waiters: (() => void)[] = [];
   const wake = () => { const w = waiters; waiters = []; for (const f of w) f(); };
@@ -54,7 +64,14 @@ export async function openAmqpLink(opts: AmqpLinkOptions): Promise<AmqpLink> {
           opts.onDown?.();
           if (!closing) void m.close().catch(() => undefined); // recovery reconnects and runs setup again
         });
-        await opts.setup(ch);
+        try {
+          await opts.setup(ch);
+        } catch (err) {
+          setupError = describeSetupError(err as Error);
+          log.error({ err: setupError }, 'RabbitMQ refused the topology; retrying');
+          throw err;
+        }
+        setupError = undefined;
         current = ch;
         log.info('RabbitMQ channel ready');
         wake();
@@ -71,6 +88,7 @@ export async function openAmqpLink(opts: AmqpLinkOptions): Promise<AmqpLink> {
 
   return {
     get channel() { return current; },
+    get setupError() { return setupError; },
     waitForChannel(timeoutMs, signal) {
       if (current || timeoutMs <= 0 || closing) return Promise.resolve(current);
       return new Promise((resolve) => {

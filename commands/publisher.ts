@@ -61,7 +61,7 @@ export async function createCommandPublisher(opts: CommandPublisherOptions): Pro
   return {
     get connected() { return link.channel !== undefined; },
     async check() {
-      if (!link.channel) throw new Error('RabbitMQ not connected');
+      if (!link.channel) throw new Error(link.setupError ? `RabbitMQ topology refused: ${link.setupError}` : 'RabbitMQ not connected');
       await link.channel.checkExchange(COMMANDS_EXCHANGE);
     },
     async publish(cmd) {

@@ -49,6 +49,7 @@ dbUrl.pathname = `/stam_${id}`;
 const env = {
   ...process.env, DATABASE_URL: dbUrl.toString(), KAFKA_TOPIC_PREFIX: id, REDIS_KEY_PREFIX: `${id}:`, GATEWAY_PORT: '0', OPS_PORT: '0',
   JWT_KEY_DIR: `.data/bench-jwt/${id}`, LOG_LEVEL: 'info', FEATURE_PUSH_ENABLED: 'false', FEATURE_REALTIME_ENABLED: 'true', NODE_ENV: 'production',
+  FEATURE_ARM_DISARM_ENABLED: 'false', // alarms, not commands (bench:commands measures those)
   SECRETS_KEYS: `bench=${randomBytes(32).toString('base64')}`,
 };
 
@@ -70,8 +71,15 @@ function startRole(role: string): { proc: ChildProcess; line: (msg: string) => P
   // BENCH_PROFILE_DIR=/tmp/prof writes a V8 CPU profile of the gateway there (open it in Chrome DevTools).
   const prof = role === 'gateway' && process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const proc = spawn(process.execPath, [...prof, bin, role], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const waiters: { msg: string; resolve: (l: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
+  const tail: string[] = [];
+  proc.on('exit', (code, signal) => {
+    const err = new Error(`${role} exited (${signal ?? code}) before saying what the bench waits for; its last output:\n${tail.join('\n')}`);
+    for (const w of waiters.splice(0)) w.reject(err);
+  });
   const onLine = (text: string) => {
+    tail.push(text);
+    if (tail.length > 20) tail.shift();
     let l: Record<string, unknown>;
     try { l = JSON.parse(text) as Record<string, unknown>; } catch { l = { msg: text }; }
     if (typeof l.level === 'number' && l.level >= 50) process.stderr.write(`${role}: ${text}\n`);
@@ -79,7 +87,13 @@ function startRole(role: string): { proc: ChildProcess; line: (msg: string) => P
   };
   createInterface({ input: proc.stdout }).on('line', onLine);
   createInterface({ input: proc.stderr }).on('line', onLine);
-  return { proc, line: (msg) => new Promise((resolve) => waiters.push({ msg, resolve })) };
+  return {
+    proc,
+    line: (msg) => new Promise((resolve, reject) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) reject(new Error(`${role} is not running; its last output:\n${tail.join('\n')}`));
+      else waiters.push({ msg, resolve, reject });
+    }),
+  };
 }
 
 async function seed(pool: pg.Pool): Promise<void> {
@@ -144,7 +158,12 @@ async function main(): Promise<void> {
     roles.push(gw.proc);
     const listening = await gw.line('gateway listening (console at /, API docs at /docs)');
     const base = `http://127.0.0.1:${listening.port as number}`;
-    while ((await http(base, 'GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200) await sleep(200);
+    for (const until = Date.now() + 60_000; ;) {
+      const ready = await http<unknown>(base, 'GET', '/readyz').catch((err: Error) => ({ status: 0, body: err.message }));
+      if (ready.status === 200) break;
+      if (Date.now() > until) throw new Error(`the gateway is not ready after 60 s: ${JSON.stringify(ready.body)}`);
+      await sleep(200);
+    }
     const relay = startRole('outbox-relay');
     roles.push(relay.proc);
     await relay.line('outbox relay publishing');
