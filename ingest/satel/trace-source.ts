@@ -12,8 +12,8 @@ export const traceKey = (port: number, logIndex: number): string => `satel:trace
 
 export type TraceLookup = (port: number, logIndices: readonly number[]) => Promise<(Trace | null)[]>;
 
-/** Lookups of all panels within `lingerMs` go to Redis as one MGET. */
-export function createRedisTraceLookup(redis: Redis, lingerMs = 5): TraceLookup {
+/** Lookups of all panels within `lingerMs` go to Redis as one MGET; traces not there yet are asked again after each of `retryDelaysMs`. */
+export function createRedisTraceLookup(redis: Pick<Redis, 'mget'>, lingerMs = 5, retryDelaysMs: readonly number[] = [20, 100, 250]): TraceLookup {
   let queue: { keys: string[]; resolve: (v: (Trace | null)[]) => void; reject: (e: Error) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;
 
@@ -40,11 +40,26 @@ export function createRedisTraceLookup(redis: Redis, lingerMs = 5): TraceLookup 
     }, (err: Error) => { for (const q of batch) q.reject(err); });
   }
 
-  return (port, indices) => {
+  const lookup = (port: number, indices: readonly number[]): Promise<(Trace | null)[]> => {
     if (indices.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       queue.push({ keys: indices.map((i) => traceKey(port, i)), resolve, reject });
       timer ??= setTimeout(flush, lingerMs);
     });
+  };
+
+  // The simulator writes a trace in the same tick it makes the record, but on another Redis connection:
+  // when it writes hundreds at once, Redis may serve the driver's MGET (monitoring mode reads a record
+  // within milliseconds) before the tail of that batch. Missing traces are therefore asked again.
+  return async (port, indices) => {
+    const traces = await lookup(port, indices);
+    for (const delayMs of retryDelaysMs) {
+      const missing = indices.flatMap((_, i) => (traces[i] === null ? [i] : []));
+      if (missing.length === 0) break;
+      await new Promise((r) => setTimeout(r, delayMs));
+      const again = await lookup(port, missing.map((i) => indices[i]!));
+      missing.forEach((i, k) => { traces[i] = again[k] ?? null; });
+    }
+    return traces;
   };
 }
