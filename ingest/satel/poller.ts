@@ -3,9 +3,10 @@
  * every poll interval ask 0x7F what changed, read those state commands, and read the log when a watched
  * flag was set (or the log sweep is due). A module that offers monitoring mode (0x7F + 12 bytes, ETHM-1
  * Plus) pushes the watched state frames the moment they change; a push updates the live state and brings
- * the next cycle forward, so an event is read from the log within a round trip or two of happening
- * instead of waiting up to a poll interval. Polling goes on underneath, so nothing depends on a push. Link loss reconnects with backoff 1 → 2 → 4 → 8 → 16 → 30 s
- * (±25 % jitter); a loss longer than the supervision time is announced as PanelLink LOST.
+ * a log read forward, so an event is read within a round trip or two of happening instead of waiting up
+ * to a poll interval. Polling goes on underneath, so nothing depends on a push. Link loss reconnects with
+ * backoff 1 → 2 → 4 → 8 → 16 → 30 s (±25 % jitter); a loss longer than the supervision time is announced
+ * as PanelLink LOST.
  *
  * How state and log relate — why nothing is counted twice:
  * the panel event log (0x8C) is the ONE source of SatelEvents. Each record is produced once with a
@@ -103,8 +104,6 @@ export interface PollerStatus {
   pushReads: number;
 }
 
-const BACKOFF_S = [1, 2, 4, 8, 16, 30];
-/** Reconnect delay after `attempt` failures in a row: 1, 2, 4, 8, 16, 30, 30 … s, each ±25 % jitter. */
 /**
  * A token bucket of push-driven log reads per second for a whole driver (see PollerDeps.pushReadBudget).
  * Holds at most one second's worth, so a burst after a quiet spell is served at once.
@@ -122,6 +121,8 @@ export function pushReadBudget(perSecond: number, now: () => number = () => perf
   };
 }
 
+const BACKOFF_S = [1, 2, 4, 8, 16, 30];
+/** Reconnect delay after `attempt` failures in a row: 1, 2, 4, 8, 16, 30, 30 … s, each ±25 % jitter. */
 export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
   const base = BACKOFF_S[Math.min(Math.max(0, attempt), BACKOFF_S.length - 1)]! * 1000;
   return Math.round(base * (0.75 + random() * 0.5));
@@ -288,6 +289,11 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       /** A push came since the last log read: its 0x7F flags are spent, so the next poll must read the log. */
       let pushedSinceRead = false;
       let liveDirty = false;
+      const readLog = async (): Promise<void> => {
+        lastLogRead = performance.now();
+        pushedSinceRead = false;
+        await pump.read(c, id.integra.language);
+      };
       const flushLive = (): void => {
         if (!liveDirty) return;
         liveDirty = false;
@@ -332,9 +338,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
           lastPushRead = started;
           flushLive();
           try {
-            lastLogRead = started;
-            pushedSinceRead = false;
-            await pump.read(c, id.integra.language);
+            await readLog();
             pump.kick(onLeaseLost);
             status.pendingRecords = pump.pendingRecords;
             status.pushReads++;
@@ -359,11 +363,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
             }
           }
           flushLive();
-          if (changed.length > 0 || pushedSinceRead || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) {
-            lastLogRead = performance.now();
-            pushedSinceRead = false;
-            await pump.read(c, id.integra.language);
-          }
+          if (changed.length > 0 || pushedSinceRead || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) await readLog();
           pump.kick(onLeaseLost);
           status.pendingRecords = pump.pendingRecords;
           if (performance.now() - lastLive >= LIVE_HEARTBEAT_MS) {
