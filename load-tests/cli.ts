@@ -4,7 +4,7 @@
  * system. Exit code 0 when every target of the scenario was met, 1 when not, 2 when the run failed.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { runLoad } from './run.ts';
+import { runLoad, type LoadOptions } from './run.ts';
 import { listScenarios } from './scenario.ts';
 
 const positive = (name: string, integer: boolean) => (v: string): number => {
@@ -13,24 +13,17 @@ const positive = (name: string, integer: boolean) => (v: string): number => {
   return n;
 };
 
-export interface LoadFlags {
-  scenario: string;
+/** The flags as commander parses them: the run options they pass straight through, plus the scenario overrides. */
+export type LoadFlags = Pick<LoadOptions, 'scenario' | 'target' | 'control' | 'databaseUrl' | 'username' | 'password' | 'baselineRecords' | 'panelLogSize'> & {
   panels?: number;
   rate?: string;
   duration?: number;
   events?: number;
   operators?: number;
   report?: string;
-  target?: string;
-  control?: string;
-  databaseUrl?: string;
-  username?: string;
-  password?: string;
-  baselineRecords?: number;
-  panelLogSize?: number;
   set?: string[];
   keep: boolean;
-}
+};
 
 function settings(pairs: string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
