@@ -67,8 +67,11 @@ export async function openAmqpLink(opts: AmqpLinkOptions): Promise<AmqpLink> {
         try {
           await opts.setup(ch);
         } catch (err) {
-          setupError = describeSetupError(err as Error);
-          log.error({ err: setupError }, 'RabbitMQ refused the topology; retrying');
+          const reason = describeSetupError(err as Error);
+          // Said once as an error; the same refusal on every retry (up to every 5 s) only at debug.
+          if (reason !== setupError) log.error({ err: reason }, 'RabbitMQ refused the topology; retrying');
+          else log.debug({ err: reason }, 'RabbitMQ still refuses the topology');
+          setupError = reason;
           throw err;
         }
         setupError = undefined;
