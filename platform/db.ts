@@ -22,8 +22,13 @@ export function createPool(url: string, opts: { max?: number; applicationName?: 
   return pool;
 }
 
-/** Runs `fn` in one transaction; rolls back on any error and rethrows it. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` with a client checked out of the pool. While checked out, pg-pool's own error listener is
+ * detached, so a connection dropped between two queries (database restart, pg_terminate_backend) would
+ * be an uncaught 'error' event that kills the process. Here it is caught, and the broken client is
+ * destroyed on release instead of going back to the pool.
+ */
+export async function withClient<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   let client: pg.PoolClient;
   try {
     client = await pool.connect();
@@ -31,17 +36,42 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     // Not getting a connection is always the database being away, whatever the server's error code.
     throw new StamError('E_DB_UNAVAILABLE', `database unavailable: ${(err as Error).message}`, { cause: err });
   }
+  let lost: Error | undefined;
+  const onError = (err: Error): void => { lost ??= err; };
+  client.on('error', onError);
   try {
-    await client.query('BEGIN');
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
+    return await fn(client);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    lost ??= isConnectionLoss(err) ? (err as Error) : undefined;
     throw err;
   } finally {
-    client.release();
+    client.removeListener('error', onError);
+    client.release(lost ?? false);
   }
+}
+
+/** Runs `fn` in one transaction; rolls back on any error and rethrows it. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client) => {
+    await client.query('BEGIN');
+    try {
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  });
+}
+
+/** An error after which the connection cannot be used again (as opposed to a failed statement). */
+function isConnectionLoss(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return (err as Error).message?.includes('Connection terminated') ?? false;
+  // 57P01-57P03: admin shutdown / crash shutdown / cannot connect now; 08xxx: connection exceptions;
+  // ECONNRESET, EPIPE, …: the socket itself.
+  return code.startsWith('57P') || code.startsWith('08') || /^E[A-Z]+$/.test(code);
 }
 
 /** Creates the database named in `url` when it does not exist (development and tests). */

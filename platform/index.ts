@@ -5,7 +5,7 @@ export type { ErrorCode } from './errors.ts';
 export { createLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { counter, gauge, histogram, registry } from './metrics.ts';
-export { createPool, ensureDatabase, inTransaction } from './db.ts';
+export { createPool, ensureDatabase, inTransaction, withClient } from './db.ts';
 export type { Pool, PoolClient } from './db.ts';
 export { migrate, readMigrations } from './migrate.ts';
 export { createKafka, createProducer, provisionTopics, sendToDlq } from './kafka.ts';

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { ConfirmChannel } from 'amqplib';
 import {
-  counter, gauge, histogram, backoffMs, sleep, type Logger, type Pool, type Producer,
+  counter, gauge, inTransaction, histogram, backoffMs, sleep, type Logger, type Pool, type Producer,
 } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate, type CommandResult } from '../schemas/index.ts';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
@@ -58,15 +58,15 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
   let housekeeping: NodeJS.Timeout | undefined;
 
   async function publishOnce(): Promise<number> {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    // The client is held across the Kafka and RabbitMQ confirms: the row locks are what keep a second
+    // relay from publishing the same rows.
+    const published = await inTransaction(pool, async (client) => {
       const { rows } = await client.query<OutboxRow>(
         `SELECT id, kind, key, payload, push, (extract(epoch from created_at) * 1000)::float8 AS created_ms
            FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [opts.batchSize],
       );
-      if (rows.length === 0) { await client.query('COMMIT'); return 0; }
+      if (rows.length === 0) return [];
       const alarms = rows.filter((r) => r.kind !== COMMAND_RESULT_KIND);
       const results = rows.filter((r) => r.kind === COMMAND_RESULT_KIND);
       await producer.sendBatch({
@@ -92,18 +92,17 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
         m.pushJobs.inc(push.length);
       }
       await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      await client.query('COMMIT');
-      const now = Date.now();
-      for (const r of rows) m.latency.observe(Math.max(0, now - r.created_ms) / 1000);
-      if (alarms.length > 0) m.published.inc({ kind: 'alarm.update' }, alarms.length);
-      if (results.length > 0) m.published.inc({ kind: COMMAND_RESULT_KIND }, results.length);
-      return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
+      return rows;
+    });
+    const now = Date.now();
+    let alarms = 0;
+    for (const r of published) {
+      m.latency.observe(Math.max(0, now - r.created_ms) / 1000);
+      if (r.kind !== COMMAND_RESULT_KIND) alarms++;
     }
+    if (alarms > 0) m.published.inc({ kind: 'alarm.update' }, alarms);
+    if (published.length > alarms) m.published.inc({ kind: COMMAND_RESULT_KIND }, published.length - alarms);
+    return published.length;
   }
 
   async function run(): Promise<void> {
@@ -137,16 +136,31 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
     await pool.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)`, [hours]);
   }
 
+  let relisten: NodeJS.Timeout | undefined;
+
+  /** Connects the LISTEN client again a while after it was lost; the idle poll carries on meanwhile. */
+  function scheduleListen(): void {
+    if (abort.signal.aborted || relisten) return;
+    relisten = setTimeout(() => { relisten = undefined; void listen(); }, 5_000);
+  }
+
   async function listen(): Promise<void> {
     // LISTEN for low latency; the idle poll covers a missed notification or a lost listener connection.
+    const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'stam-outbox-listen' });
+    listener = client;
+    client.on('error', (err) => {
+      log.warn({ err: err.message }, 'outbox LISTEN connection lost; polling continues');
+      void client.end().catch(() => undefined);
+      scheduleListen();
+    });
+    client.on('notification', () => wake?.());
     try {
-      listener = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'stam-outbox-listen' });
-      listener.on('error', (err) => log.warn({ err: err.message }, 'outbox LISTEN connection lost; polling continues'));
-      listener.on('notification', () => wake?.());
-      await listener.connect();
-      await listener.query('LISTEN stam_outbox');
+      await client.connect();
+      await client.query('LISTEN stam_outbox');
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'outbox LISTEN unavailable; polling only');
+      log.warn({ err: (err as Error).message }, 'outbox LISTEN unavailable; polling only until it is back');
+      void client.end().catch(() => undefined);
+      scheduleListen();
     }
   }
 
@@ -161,6 +175,7 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
       abort.abort();
       wake?.();
       clearInterval(housekeeping);
+      clearTimeout(relisten);
       await loop;
       await listener?.end().catch(() => undefined);
     },

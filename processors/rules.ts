@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { validateRules, type Rule } from '../domain/index.ts';
-import type { Pool } from '../platform/index.ts';
+import { inTransaction, type Pool } from '../platform/index.ts';
 
 export const RULES_FILE = fileURLToPath(new URL('../config/alarm-rules.yaml', import.meta.url));
 
@@ -17,26 +17,18 @@ export function readRulesFile(path = RULES_FILE): Rule[] {
 /** Fills alarm_rules from the committed file when the table is empty; engineers' edits are kept. */
 export async function seedRulesIfEmpty(pool: Pool, path = RULES_FILE): Promise<number> {
   const rules = readRulesFile(path);
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     await client.query('LOCK TABLE alarm_rules IN EXCLUSIVE MODE');
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM alarm_rules');
-    if ((rows[0]?.n ?? 0) > 0) { await client.query('COMMIT'); return 0; }
+    if ((rows[0]?.n ?? 0) > 0) return 0;
     await client.query(
       `INSERT INTO alarm_rules (position, source, kind, log_class, restore, effect, category, severity, title)
        SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])`,
       [rules.map((_, i) => (i + 1) * 10), rules.map((r) => r.source), rules.map((r) => r.kind), rules.map((r) => r.log_class ?? null),
         rules.map((r) => r.restore ?? null), rules.map((r) => r.effect), rules.map((r) => r.category), rules.map((r) => r.severity), rules.map((r) => r.title)],
     );
-    await client.query('COMMIT');
     return rules.length;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 export async function loadRules(pool: Pool): Promise<Rule[]> {
