@@ -2,8 +2,8 @@ import type { Classification, ClassifiableEvent, Severity } from './types.ts';
 import { SEVERITIES } from './types.ts';
 
 /**
- * Classification is data: each rule maps an event kind (and for panel log records, a class and restore
- * flag) to an effect, category and severity. The rules live in the alarm_rules table, seeded from
+ * Classification is data: each rule maps an event kind (and for panel log records, a class, a range of
+ * event codes and the restore flag) to an effect, category and severity. The rules live in the alarm_rules table, seeded from
  * config/alarm-rules.yaml. The first matching rule wins; an event no rule knows opens a WARNING so that
  * nothing unknown is hidden from operators.
  */
@@ -11,6 +11,8 @@ export interface Rule {
   source: ClassifiableEvent['source'];
   kind: string;
   log_class?: number | null;
+  /** Inclusive range of panel log event codes (`[110, 117]`); a single code is `[121, 121]`. */
+  log_codes?: readonly [number, number] | null;
   restore?: boolean | null;
   effect: Classification['effect'];
   category: string;
@@ -38,8 +40,14 @@ export function validateRules(data: unknown): Rule[] {
     if (logClass !== null && !(Number.isInteger(logClass) && (logClass as number) >= 0 && (logClass as number) <= 7)) throw new Error(`${where}: log_class must be 0..7`);
     const restore = r.restore ?? null;
     if (restore !== null && typeof restore !== 'boolean') throw new Error(`${where}: restore must be true or false`);
+    const codes = r.log_codes ?? null;
+    const isCode = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 1023;
+    if (codes !== null && !(Array.isArray(codes) && codes.length === 2 && isCode(codes[0]) && isCode(codes[1]) && codes[0] <= codes[1])) {
+      throw new Error(`${where}: log_codes must be [from, to] with 0 <= from <= to <= 1023`);
+    }
     return {
-      source: r.source as Rule['source'], kind: r.kind, log_class: logClass as number | null, restore: restore,
+      source: r.source as Rule['source'], kind: r.kind, log_class: logClass as number | null,
+      log_codes: codes as [number, number] | null, restore: restore,
       effect: r.effect as Rule['effect'], category: r.category, severity: r.severity as Severity, title: r.title,
     };
   });
@@ -48,6 +56,7 @@ export function validateRules(data: unknown): Rule[] {
 function matches(rule: Rule, e: ClassifiableEvent): boolean {
   if (rule.source !== e.source || rule.kind !== e.kind) return false;
   if (rule.log_class != null && rule.log_class !== e.logClass) return false;
+  if (rule.log_codes != null && !(e.logCode != null && e.logCode >= rule.log_codes[0] && e.logCode <= rule.log_codes[1])) return false;
   if (rule.restore != null && rule.restore !== (e.logRestore ?? false)) return false;
   return true;
 }

@@ -21,6 +21,19 @@ describe('classification', () => {
     expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 3, logClass: 0, logRestore: true }).effect).toBe('restore');
     expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 3, logClass: 2 }).effect).toBe('state');
   });
+  it('panel log records with a known event code get that code\'s category, before the class-wide rule', () => {
+    const log = (logCode: number, logRestore = false, logClass = 0): ClassifiableEvent => ({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 4, logClass, logCode, logRestore });
+    expect(classify(log(110))).toEqual({ effect: 'open', category: 'fire', severity: 'CRITICAL', title: 'Fire alarm (panel log), zone 4' });
+    expect(classify(log(111, true))).toMatchObject({ effect: 'restore', category: 'fire' });
+    expect(classify(log(121, false, 2))).toMatchObject({ effect: 'open', category: 'duress', severity: 'CRITICAL' });
+    expect(classify(log(122))).toMatchObject({ effect: 'open', category: 'panic' });
+    expect(classify(log(151))).toMatchObject({ category: 'gas', severity: 'CRITICAL' });
+    expect(classify(log(154))).toMatchObject({ category: 'technical', severity: 'WARNING' });
+    expect(classify(log(145, false, 1))).toMatchObject({ category: 'tamper' });
+    // A code no code rule names falls through to its class.
+    expect(classify(log(131))).toMatchObject({ effect: 'open', category: 'intrusion' });
+    expect(classify({ source: 'satel', kind: 'LOG_RECORD', objectNumber: 4, logClass: 0, logRestore: false })).toMatchObject({ category: 'intrusion' });
+  });
   it('an event no rule knows still opens a visible WARNING alarm', () => {
     const c = classify({ source: 'satel', kind: 'SOMETHING_NEW', objectNumber: 2 });
     expect(c).toMatchObject({ effect: 'open', severity: 'WARNING', category: 'unknown' });
@@ -58,6 +71,10 @@ describe('rules file', () => {
   it('is valid, and a bad rule is rejected naming the rule and field', () => {
     expect(rules.length).toBeGreaterThan(20);
     expect(() => validateRules([{ source: 'satel', kind: 'X', effect: 'open', category: 'c', severity: 'LOUD', title: 't' }])).toThrow(/rule 1: severity/);
+    const base = { source: 'satel', kind: 'LOG_RECORD', effect: 'open', category: 'c', severity: 'INFO', title: 't' };
+    expect(() => validateRules([base, { ...base, log_codes: [117, 110] }])).toThrow(/rule 2: log_codes/);
+    expect(() => validateRules([{ ...base, log_codes: [1024, 1024] }])).toThrow(/rule 1: log_codes/);
+    expect(() => validateRules([{ ...base, log_codes: 110 }])).toThrow(/rule 1: log_codes/);
     expect(() => validateRules([{ source: 'mars', kind: 'X' }])).toThrow(/rule 1: source/);
     expect(() => validateRules({})).toThrow(/list/);
   });

@@ -100,6 +100,8 @@ export function createPanelCore(config: PanelConfig = {}): PanelCore {
     if (!/^\d{1,16}$/.test(u.code)) throw new RangeError(`user ${u.number}: code must be 1–16 digits`);
   }
   const pendingExit = new Map<number, { dueMs: number; mode: number; user: number; force: boolean }>();
+  /** Zones whose latched alarm is a fire alarm: their restore is logged as "Fire alarm zone restore". */
+  const fireZones = new Set<number>();
 
   const zonePartition = (zone: number): number => (Math.floor((zone - 1) / perPartition) % spec.partitions) + 1;
 
@@ -128,6 +130,7 @@ export function createPanelCore(config: PanelConfig = {}): PanelCore {
     const p = zonePartition(zone);
     store.set(ZONE_CMD.alarm, zone, true);
     store.set(ZONE_CMD.alarmMemory, zone, true);
+    if (name === 'fireAlarm') fireZones.add(zone);
     partitionAlarm(p, name === 'fireAlarm');
     return write(name, false, { partition: p, source: zone }, trace);
   }
@@ -194,7 +197,7 @@ export function createPanelCore(config: PanelConfig = {}): PanelCore {
       const wasTamper = store.set(ZONE_CMD.tamper, zone, false);
       store.set(ZONE_CMD.violation, zone, false);
       refreshViolatedPartition(p);
-      const name = store.get(ZONE_CMD.alarm, zone) ? 'burglaryAlarm' : 'zoneViolation';
+      const name = !store.get(ZONE_CMD.alarm, zone) ? 'zoneViolation' : fireZones.has(zone) ? 'fireAlarm' : 'burglaryAlarm';
       recs.push(write(name, true, { partition: p, source: zone }, trace));
       if (wasTamper) recs.push(write('zoneTamper', true, { partition: p, source: zone }));
       return recs;
@@ -283,6 +286,7 @@ export function createPanelCore(config: PanelConfig = {}): PanelCore {
         for (let z = 1; z <= spec.zones; z++) {
           if (zonePartition(z) !== p) continue;
           had = store.set(ZONE_CMD.alarm, z, false) || had;
+          fireZones.delete(z);
           had = store.set(ZONE_CMD.tamperAlarm, z, false) || had;
         }
         if (had) {

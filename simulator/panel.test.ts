@@ -175,6 +175,16 @@ describe('commands', () => {
     expect(p.log.newest()).toMatchObject({ code: 401, restore: false });
   });
 
+  it('logs a fire alarm with the fire code, and its restore as the fire zone restore, until the alarm is cleared', () => {
+    const p = createPanel();
+    expect(p.fireZone(6)[0]).toMatchObject({ code: 110, cls: 0, restore: false, source: 6 });
+    expect([p.store.get(0x14, 1), p.store.get(0x16, 1)]).toEqual([true, true]);
+    expect(p.restoreZone(6)[0]).toMatchObject({ code: 110, restore: true, source: 6 });
+    expect(resultOf(p, encodeClearAlarm(user, [1]))).toBe(0x00);
+    p.violateZone(6);
+    expect(p.restoreZone(6)[0]).toMatchObject({ code: 99, restore: true, source: 6 });
+  });
+
   it('switches outputs (0x88/0x89) and bypasses zones (0x86), which then do not block arming', () => {
     const p = createPanel();
     expect(resultOf(p, encodeOutputsOn(user, [3, 7]))).toBe(0x00);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
-import { startRole, msgIs, type RoleProcess } from '../helpers/processes.ts';
+import { exitReport, startRole, msgIs, type RoleProcess } from '../helpers/processes.ts';
 import { createOperator, createPanel, login, openWs, waitUntil, type WsClient } from '../helpers/system.ts';
 
 /**
@@ -29,10 +29,12 @@ describe('a zone violation on a simulated panel reaches an operator WebSocket as
     base = `http://127.0.0.1:${gw.port as number}`;
     await waitUntil('gateway ready (stream joined)', async () => (await fetch(`${base}/readyz`)).status === 200, 60_000, 250);
     await roles[1]!.waitForLog(msgIs('alarm processor consuming'));
+    // Through the driver's log, so that a driver that never gets there shows what it did instead.
+    await roles[3]!.waitForLog((l) => l.msg === 'panel connected' && l.port === sim.ports[0], 60_000);
     await waitUntil('panel 1 connected to the driver', async () => {
       const panels = (await (await fetch(`${sim.controlUrl}/panels`)).json()) as { connected: boolean }[];
       return panels[0]?.connected === true;
-    }, 60_000);
+    }, 10_000);
     ws = await openWs(base, await login(base, creds));
     await ws.waitFor((m) => m.type === 'hello');
   });
@@ -43,7 +45,7 @@ describe('a zone violation on a simulated panel reaches an operator WebSocket as
     await sim?.stop();
     await env?.cleanup();
     // SIGTERM drains: every role exits cleanly.
-    expect(exits.map((e) => e.code)).toEqual(roles.map(() => 0));
+    expect(exits.map((e, i) => exitReport(roles[i]!, e))).toEqual(roles.map((r) => `${r.role}: 0`));
   });
 
   it('arrives with the right panel, zone and severity, and the latency is printed', async () => {
@@ -71,6 +73,16 @@ describe('a zone violation on a simulated panel reaches an operator WebSocket as
     await fetch(`${sim.controlUrl}/panels/1/zones/3/restore`, { method: 'POST' });
     const { msg } = await ws.waitFor((m) => m.type === 'alarm.updated');
     expect(msg.alarm).toMatchObject({ zone: 3, version: 2, restore_count: 1, event_count: 1 });
+  });
+
+  it('a fire alarm from the panel log is a CRITICAL fire alarm, and the fire zone restore joins it', async () => {
+    const fire = await fetch(`${sim.controlUrl}/panels/1/zones/6/fire`, { method: 'POST' });
+    expect(fire.status).toBe(200);
+    const opened = await ws.waitFor((m) => m.type === 'alarm.new' && (m.alarm as { zone: number }).zone === 6, 30_000);
+    expect(opened.msg.alarm).toMatchObject({ panel_id: panelId, zone: 6, category: 'fire', severity: 'CRITICAL', title: 'Fire alarm (panel log), zone 6' });
+    await fetch(`${sim.controlUrl}/panels/1/zones/6/restore`, { method: 'POST' });
+    const restored = await ws.waitFor((m) => m.type === 'alarm.updated' && (m.alarm as { zone: number }).zone === 6, 30_000);
+    expect(restored.msg.alarm).toMatchObject({ category: 'fire', version: 2, restore_count: 1 });
   });
 
   it('a frame with a wrong CRC is counted and skipped, and the next violation still arrives', async () => {

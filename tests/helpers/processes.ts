@@ -30,15 +30,15 @@ export function startRole(role: string, env: Record<string, string>, args: strin
   createInterface({ input: proc.stdout }).on('line', onLine);
   createInterface({ input: proc.stderr }).on('line', onLine);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
+  const self: RoleProcess = {
     role, proc, lines, exited,
     waitForLog(match, timeoutMs = 60_000) {
       const seen = lines.find(match);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error(`${role}: no matching log line within ${timeoutMs} ms; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`)), timeoutMs);
+        const t = setTimeout(() => reject(new Error(`${role}: no matching log line within ${timeoutMs} ms; last lines:\n${logTail(self)}`)), timeoutMs);
         waiters.push({ match, resolve: (l) => { clearTimeout(t); resolve(l); } });
-        void exited.then(({ code, signal }) => { clearTimeout(t); reject(new Error(`${role} exited (${code ?? signal}) before the expected log line; last lines:\n${lines.slice(-15).map((l) => JSON.stringify(l)).join('\n')}`)); });
+        void exited.then(({ code, signal }) => { clearTimeout(t); reject(new Error(`${role} exited (${code ?? signal}) before the expected log line; last lines:\n${logTail(self)}`)); });
       });
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
@@ -46,6 +46,17 @@ export function startRole(role: string, env: Record<string, string>, args: strin
       return exited;
     },
   };
+  return self;
+}
+
+/** The last `n` log lines of a role, one JSON object per line: what a failed assertion should show. */
+export function logTail(r: RoleProcess, n = 15): string {
+  return r.lines.slice(-n).map((l) => JSON.stringify(l)).join('\n');
+}
+
+/** `role: exit code`, with the role's last log lines when it did not exit 0 (for assertions on a drain). */
+export function exitReport(r: RoleProcess, exit: { code: number | null; signal: NodeJS.Signals | null }): string {
+  return exit.code === 0 ? `${r.role}: 0` : `${r.role}: ${exit.code ?? exit.signal}\n${logTail(r)}`;
 }
 
 export const msgIs = (text: string) => (l: Record<string, unknown>) => l.msg === text;
