@@ -21,6 +21,7 @@ import {
 import { codecFor, topicName } from '../schemas/index.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { topicSpecs } from '../cli/context.ts';
+import { stackUp } from '../cli/stack.ts';
 import { createTraceMirror } from './satel-trace-mirror.ts';
 import { procStats } from './proc-stats.ts';
 import { histogramQuantile, metricValue, parseMetrics, sumBuckets, type Metrics } from './prom-text.ts';
@@ -78,6 +79,7 @@ interface PhaseResult {
 
 async function main(): Promise<void> {
   const base = loadConfig();
+  await stackUp(base, log); // like the other benchmarks: a broker that is not running is started, not a 30 s kafkajs retry
   const id = `bench${Date.now().toString(36)}`;
   const dbUrl = new URL(base.DATABASE_URL);
   dbUrl.pathname = `/stam_${id}`;
