@@ -48,6 +48,7 @@ describe('operator console in a browser DOM against the real gateway', () => {
     env = await createTestEnv({ GATEWAY_PORT: String(port), FEATURE_PUSH_ENABLED: 'false', FEATURE_ARM_DISARM_ENABLED: 'false' });
     sup = await createUser(env.pool, 'sup.console', 'SUPERVISOR');
     ({ panelId } = await createPanel(env.pool, 1, 'CONSOLE'));
+    await env.pool.query(`INSERT INTO zones (panel_id, number, name) VALUES ($1, 2, 'Main entrance')`, [panelId]);
     events = await eventProducer(env.kafka, env.id);
     const processor = startRole('alarm-processor', env.vars);
     const relay = startRole('outbox-relay', env.vars);
@@ -98,6 +99,8 @@ describe('operator console in a browser DOM against the real gateway', () => {
   it('a CRITICAL alarm appears with its actions and sounds; claiming it goes through the API', async () => {
     await events.send([satelEvent(panelId, 'ZONE_ALARM', 2, Date.now())]);
     await waitUntil('alarm row', () => rows().some((r) => r.textContent?.includes('Zone 2 alarm')), 30_000);
+    // The zone name arrives a moment later (one GET per panel) and re-renders the table: find the row after.
+    await waitUntil('zone name from the panel', () => rows().some((r) => r.textContent?.includes('2 — Main entrance')), 10_000);
     const row = rows().find((r) => r.textContent?.includes('Zone 2 alarm'))!;
     expect(row.className).toContain('CRITICAL');
     expect(button(row, 'Claim')?.disabled).toBe(false);
