@@ -31,6 +31,9 @@ export async function readMigrations(dir = MIGRATIONS_DIR): Promise<MigrationFil
 export async function migrate(url: string, log: Logger, dir?: string): Promise<{ applied: string[] }> {
   const files = await readMigrations(dir);
   const client = new pg.Client({ connectionString: url, application_name: 'stam-migrate' });
+  // A connection lost between two statements is reported by the next one; without a listener it would
+  // be an uncaught 'error' event instead of a migration error.
+  client.on('error', (err) => log.warn({ err: err.message }, 'migration connection lost'));
   await client.connect();
   const applied: string[] = [];
   try {
