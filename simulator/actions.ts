@@ -14,18 +14,18 @@ export const ACTIONS = [
   'arm', 'force-arm', 'disarm', 'clear-alarm',
   'raise-trouble', 'clear-trouble', 'power-loss', 'power-restore',
   'output-on', 'output-off',
-  'link-drop', 'link-hang', 'link-busy', 'link-corrupt', 'link-delay', 'link-restore',
+  'link-drop', 'link-hang', 'link-busy', 'link-corrupt', 'link-delay', 'link-ignore', 'link-restore',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
 /** Which parameter each action needs (partition defaults to 1, count to 1, mode to 0). */
-export const ACTION_NEEDS: Readonly<Record<Action, 'zone' | 'trouble' | 'output' | 'ms' | undefined>> = {
+export const ACTION_NEEDS: Readonly<Record<Action, 'zone' | 'trouble' | 'output' | 'ms' | 'cmd' | undefined>> = {
   violate: 'zone', restore: 'zone', alarm: 'zone', fire: 'zone', tamper: 'zone',
   arm: undefined, 'force-arm': undefined, disarm: undefined, 'clear-alarm': undefined,
   'raise-trouble': 'trouble', 'clear-trouble': 'trouble', 'power-loss': undefined, 'power-restore': undefined,
   'output-on': 'output', 'output-off': 'output',
   'link-drop': undefined, 'link-hang': undefined, 'link-busy': undefined, 'link-corrupt': undefined, 'link-delay': 'ms',
-  'link-restore': undefined,
+  'link-ignore': 'cmd', 'link-restore': undefined,
 };
 
 export type ActionParams = {
@@ -36,6 +36,8 @@ export type ActionParams = {
   mode?: number;
   count?: number;
   ms?: number;
+  /** link-ignore: the command code the panel stops answering. */
+  cmd?: number;
 };
 
 /** Fault injection on a panel's TCP link (implemented by the server). */
@@ -50,6 +52,8 @@ export type LinkControl = {
   corrupt(count: number): void;
   /** Delay every answer by `ms`. */
   delay(ms: number): void;
+  /** Leave command `cmd` unanswered from now on, as a module that does not know it (until restore()). */
+  ignore(cmd: number): void;
   /** Clear all faults. */
   restore(): void;
 };
@@ -149,6 +153,7 @@ export function performAction(ctx: ActionContext, panelNo: number, action: Actio
       case 'link-busy': ctx.link(panelNo).busy(params.count ?? 1); break;
       case 'link-corrupt': ctx.link(panelNo).corrupt(params.count ?? 1); break;
       case 'link-delay': ctx.link(panelNo).delay(need(params.ms, 'ms', action)); break;
+      case 'link-ignore': ctx.link(panelNo).ignore(need(params.cmd, 'cmd', action)); break;
       case 'link-restore': ctx.link(panelNo).restore(); break;
     }
   } catch (err) {

@@ -42,9 +42,9 @@ export type ControlTarget = {
 
 const ZONE_ACTIONS = ['violate', 'restore', 'alarm', 'tamper', 'fire'] as const;
 const PARTITION_ACTIONS = ['arm', 'force-arm', 'disarm', 'clear-alarm'] as const;
-const LINK_ACTIONS = ['drop', 'hang', 'busy', 'corrupt', 'delay', 'restore'] as const;
+const LINK_ACTIONS = ['drop', 'hang', 'busy', 'corrupt', 'delay', 'ignore', 'restore'] as const;
 
-const LinkBody = z.object({ count: z.number().int().positive().optional(), ms: z.number().int().nonnegative().optional() }).strict();
+const LinkBody = z.object({ count: z.number().int().positive().optional(), ms: z.number().int().nonnegative().optional(), cmd: z.number().int().min(0).max(255).optional() }).strict();
 const PartitionBody = z.object({ mode: z.number().int().min(0).max(3).optional() }).strict();
 
 class HttpError extends Error {
@@ -114,6 +114,7 @@ export function buildControlApp(target: ControlTarget, opts: { log?: Logger | un
     const action = oneOf(LINK_ACTIONS, req.params.action, 'link action');
     const b = body(LinkBody, req.body);
     if (action === 'delay' && b.ms === undefined) throw new HttpError(400, 'link/delay needs { "ms": <milliseconds> }');
+    if (action === 'ignore' && b.cmd === undefined) throw new HttpError(400, 'link/ignore needs { "cmd": <command code 0-255> }');
     const r = target.perform(panelNo(req.params.n), `link-${action}`, b);
     return { panel: r.panel, action: r.action, trace: r.trace };
   });

@@ -30,6 +30,7 @@ const StepSchema = z
     mode: int.min(0).max(3).optional(),
     count: int.positive().optional(),
     ms: int.nonnegative().optional(),
+    cmd: int.min(0).max(255).optional(),
     repeat: int.positive().optional(),
     every_ms: int.positive().optional(),
   })
@@ -137,7 +138,7 @@ export function runScenario(scenario: Scenario, target: ScenarioTarget): Scenari
   const fire = (s: ScenarioStep): void => {
     const panels = s.panel === 'all' ? Array.from({ length: target.panelCount }, (_, i) => i + 1) : Array.isArray(s.panel) ? s.panel : [s.panel];
     const params: ActionParams = {};
-    for (const k of ['zone', 'partition', 'trouble', 'output', 'mode', 'count', 'ms'] as const) {
+    for (const k of ['zone', 'partition', 'trouble', 'output', 'mode', 'count', 'ms', 'cmd'] as const) {
       if (s[k] !== undefined) (params as Record<string, unknown>)[k] = s[k];
     }
     for (const p of panels) {

@@ -81,7 +81,7 @@ export function createPanelServer(opts: PanelServerOptions): PanelServer {
   const idleTimeoutMs = opts.idleTimeoutMs ?? 25_000;
   const log = opts.log?.child({ panel: number });
   const stats: PanelServerStats = { connections: 0, refused: 0, framesIn: 0, framesOut: 0, badFrames: 0, pushed: 0 };
-  const faults = { hang: false, busy: 0, corrupt: 0, delayMs: 0 };
+  const faults = { hang: false, busy: 0, corrupt: 0, delayMs: 0, ignored: new Set<number>() };
   let server: Server | undefined;
   let port = opts.port;
   let current: Session | undefined;
@@ -131,6 +131,7 @@ export function createPanelServer(opts: PanelServerOptions): PanelServer {
     const onFrame = (cmd: number, data: Buffer): void => {
       stats.framesIn++;
       frames.inc({ direction: 'in' });
+      if (faults.ignored.has(cmd)) return; // read, never answered
       if (faults.busy > 0) {
         faults.busy--;
         frames.inc({ direction: 'busy' });
@@ -216,8 +217,9 @@ export function createPanelServer(opts: PanelServerOptions): PanelServer {
     busy: (count) => void (faults.busy += count),
     corrupt: (count) => void (faults.corrupt += count),
     delay: (ms) => void (faults.delayMs = ms),
+    ignore: (cmd) => void faults.ignored.add(cmd),
     restore() {
-      Object.assign(faults, { hang: false, busy: 0, corrupt: 0, delayMs: 0 });
+      Object.assign(faults, { hang: false, busy: 0, corrupt: 0, delayMs: 0, ignored: new Set<number>() });
     },
   };
 

@@ -9,9 +9,10 @@ import { createCursorStore } from './cursor.ts';
 import { createLeaseManager, type Lease } from './lease.ts';
 import { createLiveWriter } from './live-writer.ts';
 import { metrics as m } from './metrics.ts';
-import { createPanelPoller, pushReadBudget as createPushReadBudget, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
+import { createPanelPoller, pushReadBudget as tokenBucket, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { createRedisTraceLookup } from './trace-source.ts';
+import { createNameStore } from './names.ts';
 
 export interface SatelDriverOptions {
   kafka: Kafka;
@@ -29,6 +30,8 @@ export interface SatelDriverOptions {
   monitoring?: boolean;
   /** Push-driven log reads per second across all panels (default 250); beyond it, pushed records wait for the poll. */
   pushReadsPerS?: number;
+  /** 0xEE name reads per second across all panels, for panels without zone names (0: never read names). */
+  nameReadsPerS?: number;
   logCatchUpMax?: number;
   /** LINK_SUPERVISION_S in ms: a loss longer than this is produced as PanelLink LOST. */
   supervisionMs?: number;
@@ -44,7 +47,7 @@ export interface SatelDriverOptions {
   commands?: { attach(panelId: number, port: PanelCommandPort, fencing: number): Promise<void>; detach(panelId: number): Promise<void> } | undefined;
 }
 
-interface PanelRow { id: number; host: string; port: number; model: string; integration_key_enc: Buffer | null }
+interface PanelRow { id: number; host: string; port: number; model: string; integration_key_enc: Buffer | null; names_missing: boolean }
 interface Running { poller: PanelPoller; signature: string; lease: Lease | undefined }
 
 /**
@@ -90,14 +93,16 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const exclusive = (what: string, fn: () => Promise<void>): Promise<void> =>
     (serial = serial.then(fn).catch((err: Error) => log.error({ err: err.message }, `satel driver: ${what} failed`)));
 
-  const pushReadBudget = createPushReadBudget(opts.pushReadsPerS ?? 250);
+  const pushReadBudget = tokenBucket(opts.pushReadsPerS ?? 250);
+  const nameReadsPerS = opts.nameReadsPerS ?? 50;
+  const names = nameReadsPerS > 0 ? { budget: tokenBucket(nameReadsPerS), save: createNameStore(pool).save } : undefined;
 
   function pollerFor(target: PanelTarget, fencing: number, lease: Lease | undefined): PanelPoller {
     const stateKey = `panel:${target.id}:state`;
     return createPanelPoller(target, {
       log, pollIntervalMs: opts.pollIntervalMs, answerTimeoutMs: opts.answerTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
       keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, monitoring: opts.monitoring ?? true, pushReadBudget, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
-      supervisionMs: opts.supervisionMs ?? 60_000, fencing, cursors, texts, traces,
+      supervisionMs: opts.supervisionMs ?? 60_000, fencing, cursors, texts, traces, names,
       checkLease: () => {
         if (lease && lease.validUntil <= performance.now()) throw new StamError('E_SATEL_LEASE', `lease of panel ${target.id} expired locally`);
       },
@@ -132,7 +137,9 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   }
 
   async function readPanels(): Promise<void> {
-    const { rows } = await pool.query<PanelRow>('SELECT id, host, port, model, integration_key_enc FROM panels WHERE enabled ORDER BY id');
+    const { rows } = await pool.query<PanelRow>(
+      `SELECT id, host, port, model, integration_key_enc, NOT EXISTS (SELECT 1 FROM zones z WHERE z.panel_id = p.id) AS names_missing
+         FROM panels p WHERE enabled ORDER BY id`);
     const next = new Map<number, { target: PanelTarget; signature: string }>();
     for (const r of rows) {
       const keyHash = r.integration_key_enc ? createHash('sha256').update(r.integration_key_enc).digest('hex').slice(0, 16) : '-';
@@ -154,7 +161,8 @@ export function createSatelDriver(opts: SatelDriverOptions) {
           continue;
         }
       }
-      next.set(r.id, { target: { id: r.id, host: r.host, port: r.port, model: r.model, integrationKey }, signature });
+      // names_missing is not part of the signature: names arriving never restart a poller.
+      next.set(r.id, { target: { id: r.id, host: r.host, port: r.port, model: r.model, integrationKey, namesMissing: r.names_missing }, signature });
     }
     wanted = next;
     for (const [id, r] of [...running]) {

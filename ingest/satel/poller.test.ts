@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, StamError } from '../../platform/index.ts';
 import type { PanelLink, SatelEvent } from '../../schemas/index.ts';
-import { createSimulator } from '../../simulator/index.ts';
+import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
-import { createPanelPoller, pushReadBudget, reconnectDelayMs } from './poller.ts';
+import type { PanelNames } from './names.ts';
+import { createPanelPoller, pushReadBudget, reconnectDelayMs, type PollerDeps } from './poller.ts';
 
 describe('reconnect backoff', () => {
   it('doubles from 1 s to 16 s and stays at 30 s', () => {
@@ -45,10 +46,12 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
   async function setup(opts: {
     supervisionMs?: number; live?: Map<string, string>; produceLink?: (l: PanelLink) => void;
     pollIntervalMs?: number; logSweepMs?: number; monitoring?: boolean; module?: 'ethm1' | 'ethm1plus'; pushReadBudget?: () => boolean;
+    names?: PollerDeps['names']; before?: (sim: Simulator) => void;
   } = {}) {
     const sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0, ...(opts.module ? { module: opts.module } : {}) });
     await sim.start();
     started.push(sim);
+    opts.before?.(sim);
     const saved: LogCursor[] = [];
     const produced: SatelEvent[][] = [];
     const broker = { down: false, attempts: 0 };
@@ -58,9 +61,10 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
       save: (_id, c) => { saved.push(c); return Promise.resolve(); },
       flush: () => Promise.resolve(), start: () => undefined, stop: () => Promise.resolve(),
     };
-    const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128' }, {
+    const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128', namesMissing: opts.names !== undefined }, {
       log: createLogger('poller-test', 'silent'), pollIntervalMs: opts.pollIntervalMs ?? 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
       logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, pushReadBudget: opts.pushReadBudget, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
+      names: opts.names,
       checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
       produce: (events) => {
         broker.attempts++;
@@ -79,6 +83,32 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     await waitFor(() => saved.length > 0);
     return { sim, poller, saved, produced, broker, lease };
   }
+
+  it('reads zone and partition names in spare moments of the poll cycle and stores them once', async () => {
+    const stored: PanelNames[] = [];
+    const { poller } = await setup({ names: { budget: () => true, save: (_id, n) => { stored.push(n); return Promise.resolve(n.zones.length); } } });
+    await waitFor(() => stored.length === 1, 20_000);
+    expect(stored[0]!.zones).toHaveLength(128);
+    expect(stored[0]!.zones[0]).toEqual({ number: 1, name: 'Zone 1' });
+    expect(stored[0]!.partitions[0]).toEqual({ number: 1, name: 'Partition 1' });
+    const polls = poller.status().polls;
+    await waitFor(() => poller.status().polls >= polls + 3);
+    expect(stored).toHaveLength(1);
+    expect(poller.status().connects).toBe(1);
+  });
+
+  it('a module that leaves 0xEE unanswered costs one reconnect, then is polled without being asked again', async () => {
+    let saves = 0;
+    const { poller } = await setup({
+      before: (sim) => { sim.perform(1, 'link-ignore', { cmd: 0xee }); },
+      names: { budget: () => true, save: () => { saves++; return Promise.resolve(0); } },
+    });
+    await waitFor(() => poller.status().connects === 2 && poller.status().state === 'up', 10_000);
+    const polls = poller.status().polls;
+    await waitFor(() => poller.status().polls >= polls + 5, 10_000);
+    expect(poller.status().connects).toBe(2);
+    expect(saves).toBe(0);
+  });
 
   it('never moves the cursor past an unacknowledged event, keeps polling meanwhile, and sends it once the broker is back', async () => {
     const { sim, poller, saved, produced, broker } = await setup();

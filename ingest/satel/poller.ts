@@ -42,13 +42,18 @@ import { createLogPump } from './log-pump.ts';
 import { createCommandGate, type PanelCommandPort } from './command-gate.ts';
 import { pushedState, readState, stateChanged, WATCHED_CMDS, type PanelState } from './live-state.ts';
 import { metrics as m } from './metrics.ts';
+import { createNameReader, type NameReader, type PanelNames } from './names.ts';
 import { decodeResult, ResultCode } from './result.ts';
 import { message, type Message } from './types.ts';
 
 export { diffState, WATCHED } from './live-state.ts';
 export type { PanelState, StateField } from './live-state.ts';
 
-export interface PanelTarget { id: number; host: string; port: number; model: string; integrationKey?: string | undefined }
+export interface PanelTarget {
+  id: number; host: string; port: number; model: string; integrationKey?: string | undefined;
+  /** The centre has no zone names for this panel: read them from the panel (0xEE). */
+  namesMissing?: boolean | undefined;
+}
 
 export interface PollerDeps {
   log: Logger;
@@ -82,6 +87,11 @@ export interface PollerDeps {
   /** Event texts (0x8F) by language, code and restore flag, shared by all pollers. */
   texts: Map<string, string | null>;
   traces?: ((port: number, indices: readonly number[]) => Promise<(Trace | null)[]>) | undefined;
+  /**
+   * Reading zone and partition names from panels without names: `budget` is shared by the driver (name
+   * reads per second across all panels), `save` stores what was read. Absent: names are not read.
+   */
+  names?: { budget: () => boolean; save(panelId: number, names: PanelNames): Promise<number> } | undefined;
   random?: () => number;
 }
 
@@ -134,6 +144,8 @@ const MAX_ERRORS_IN_ROW = 5;
 const LIVE_HEARTBEAT_MS = 5_000;
 /** Pushes closer together than this share one log read. */
 const PUSH_READ_GAP_MS = 20;
+/** 0xEE name reads per poll cycle at most (a panel's names then take 160 / 8 = 20 cycles). */
+const NAME_READS_PER_CYCLE = 8;
 
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? 'E_SATEL_LINK';
 
@@ -156,6 +168,8 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   });
   let downSince: number | undefined;
   let lostAnnounced = false;
+  /** Names still to be read from the panel (once per poller, and again only if storing them failed). */
+  let namesWanted = panel.namesMissing === true && deps.names !== undefined;
   /** Arm/disarm commands (driver-commands.ts): run whole between two poll cycles; a new one wakes the nap. */
   const gate = createCommandGate({ onSubmit: () => wake?.() });
 
@@ -322,6 +336,29 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
         pushDue = Math.max(performance.now(), lastPushRead + PUSH_READ_GAP_MS);
         wake?.();
       };
+      // Names are read in spare moments of the poll cycle: never while records wait to be read or sent.
+      let names: NameReader | undefined = namesWanted ? createNameReader({ partitions: 32, zones: id.extended ? 256 : 128 }) : undefined;
+      const readNames = async (): Promise<void> => {
+        if (!names || !deps.names || pump.walking || pump.pendingRecords > 0) return;
+        try {
+          await names.step(request, deps.names.budget, NAME_READS_PER_CYCLE);
+        } catch (err) {
+          // A module that does not answer 0xEE as expected must not cost a reconnect on every link: names
+          // are a nicety, so this poller stops asking; the error is handled as any other of the cycle.
+          names = undefined;
+          namesWanted = false;
+          log.warn({ err: (err as Error).message }, 'reading names from the panel failed; not asked again');
+          throw err;
+        }
+        if (!names.done) return;
+        const read = names.result();
+        names = undefined;
+        namesWanted = false;
+        void deps.names.save(panel.id, read).then(
+          (added) => log.info({ zones: read.zones.length, partitions: read.partitions.length, added }, 'zone and partition names read from the panel'),
+          (err: Error) => { namesWanted = true; log.warn({ err: err.message }, 'names read from the panel not stored; read again on the next link'); },
+        );
+      };
       status.monitoring = deps.monitoring !== false && await askToMonitor(c);
       if (!status.monitoring) onPush = undefined;
       gate.open(request);
@@ -366,6 +403,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
           if (changed.length > 0 || pushedSinceRead || pump.walking || performance.now() - lastLogRead >= deps.logSweepMs) await readLog();
           pump.kick(onLeaseLost);
           status.pendingRecords = pump.pendingRecords;
+          await readNames();
           if (performance.now() - lastLive >= LIVE_HEARTBEAT_MS) {
             lastLive = performance.now();
             void saveLive({ last_seen: String(Date.now()) });

@@ -57,12 +57,12 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
-/** Records every frame a simulated panel receives: command byte and time; `controls()` = the arm/disarm/output frames. */
+/** Records every frame a simulated panel receives: command byte and time; `controls()` = the control frames 0x80–0x8B (arm, disarm, clear, bypass, outputs), not reads such as 0x8C or 0xEE. */
 export function recordFrames(panel: Panel): { frames: { cmd: number; at: number }[]; controls(): number[] } {
   const frames: { cmd: number; at: number }[] = [];
   const handle = panel.handle.bind(panel);
   panel.handle = (req) => { frames.push({ cmd: req.cmd, at: Date.now() }); return handle(req); };
-  return { frames, controls: () => frames.filter((f) => f.cmd >= 0x80 && f.cmd !== 0x8c && f.cmd !== 0x8f).map((f) => f.cmd) };
+  return { frames, controls: () => frames.filter((f) => f.cmd >= 0x80 && f.cmd <= 0x8b).map((f) => f.cmd) };
 }
 
 /** `stam gateway` as a child process; resolves with it and its base URL. */
