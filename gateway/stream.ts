@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { counter, gauge, histogram, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
+import { counter, gauge, histogram, panelStateChannel, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
 import type { AlarmMessage, Recorded, StreamEvent } from './messages.ts';
@@ -17,7 +17,7 @@ const m = {
 export const BUFFER_KEY = 'ws:events:buffer';
 export const EPOCH_KEY = 'ws:epoch';
 export const BUFFER_SIZE = 5000;
-export const PANEL_STATE_CHANNEL = 'panel:state:changed';
+export { PANEL_STATE_CHANNEL } from '../platform/index.ts';
 
 export type Subscriber = (msg: StreamEvent) => void;
 
@@ -51,7 +51,7 @@ export function createAlarmStream(opts: AlarmStreamOptions) {
   const alarmCodec = codecFor('AlarmUpdate');
   const resultCodec = codecFor('CommandResult');
   const panelObjects = new Map<number, number>();
-  const channel = `${redis.options.keyPrefix ?? ''}${PANEL_STATE_CHANNEL}`;
+  const channel = panelStateChannel(redis);
   let listener: Redis | undefined;
   let epoch = '';
   let delivered = -1;

@@ -1,13 +1,16 @@
-import type { Logger, Redis } from '../../platform/index.ts';
+import { panelStateChannel, type Logger, type Redis } from '../../platform/index.ts';
 
 /**
  * Live-state writes of all panels (`panel:{id}:state` hash fields), merged per key and sent as one Redis
  * pipeline every `flushMs`: with 500 panels changing every second that is a few pipelines instead of
- * hundreds of round trips, and two changes of one panel within the window cost one HSET.
+ * hundreds of round trips, and two changes of one panel within the window cost one HSET. A write that
+ * changes a panel's state or link is announced on the panel-state channel (after the HSET, in the same
+ * pipeline), so the gateway pushes it to operators at once; last_seen heartbeats are not announced.
  */
 export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
   let queued = new Map<string, { fields: Record<string, string>; waiters: (() => void)[] }>();
   let timer: NodeJS.Timeout | undefined;
+  const channel = panelStateChannel(redis);
 
   async function flush(): Promise<void> {
     timer = undefined;
@@ -15,7 +18,11 @@ export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
     queued = new Map();
     if (batch.size === 0) return;
     const p = redis.pipeline();
-    for (const [key, q] of batch) p.hset(key, q.fields);
+    for (const [key, q] of batch) {
+      p.hset(key, q.fields);
+      const panel = /^panel:(\d+):state$/.exec(key)?.[1];
+      if (panel !== undefined && ('state' in q.fields || 'link' in q.fields)) p.publish(channel, panel);
+    }
     try {
       const results = (await p.exec()) ?? [];
       const failed = results.filter(([err]) => err).length;

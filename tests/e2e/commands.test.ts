@@ -74,6 +74,10 @@ describe('arm/disarm commands end to end', () => {
     const { msg } = await resultOnWs(id);
     expect(msg.result).toMatchObject({ command_id: id, panel_id: panel.ok, action: 'arm', status: 'SUCCEEDED', reason: 'partitions 1 armed', panel_result_code: 0 });
     expect(sim.panel(1).snapshot().partitionStates.armed).toEqual([1]);
+    // The arming is pushed to operators as the panel's new live state (driver → Redis channel → gateway).
+    const state = await ws.waitFor((m) => m.type === 'panel.state' && m.panel_id === panel.ok
+      && ((m.state as { partitionsArmed?: number[] }).partitionsArmed ?? []).includes(1), 10_000);
+    expect(state.msg).toMatchObject({ link: 'up', object_id: expect.any(Number) });
     expect(await terminal(env.pool, id)).toMatchObject({ status: 'SUCCEEDED', result_reason: 'partitions 1 armed', panel_result_code: 0 });
     expect(frames[0]!.controls()).toEqual([0x80]);
     const trail = await auditTrail(env.pool, id);
