@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { JSDOM } from 'jsdom';
+import { panelStateChannel } from '../../platform/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent, type EventProducer } from '../helpers/events.ts';
@@ -111,6 +112,15 @@ describe('operator console in a browser DOM against the real gateway', () => {
     await waitUntil('claimed on screen', () => rows().some((r) => r.textContent?.includes('CLAIMED (sup.console)')), 10_000);
     const { rows: db } = await env.pool.query<{ status: string }>("SELECT status FROM alarms WHERE panel_id = $1 AND zone = 2", [panelId]);
     expect(db).toEqual([{ status: 'CLAIMED' }]);
+  });
+
+  it('shows what the panel has armed as soon as the driver announces its new live state', async () => {
+    // No driver runs here, so the panel has no live state yet and the row shows none.
+    expect(rows().some((r) => r.querySelector('small.panel') !== null)).toBe(false);
+    // What a Satel driver does when the panel arms partitions 1 and 2: write the live state, announce it.
+    await env.redis.hset(`panel:${panelId}:state`, { state: JSON.stringify({ partitionsArmed: [1, 2] }), link: 'up', last_seen: String(Date.now()) });
+    await env.redis.publish(panelStateChannel(env.redis), String(panelId));
+    await waitUntil('armed partitions on screen', () => rows().some((r) => r.querySelector('small.panel')?.textContent === 'armed 1, 2'), 10_000);
   });
 
   it('a panel command from the alarm reaches the API, and its refusal is shown with the reason', async () => {
