@@ -3,12 +3,12 @@ import { panelStateChannel, type Logger, type Redis } from '../../platform/index
 /**
  * Live-state writes of all panels (`panel:{id}:state` hash fields), merged per key and sent as one Redis
  * pipeline every `flushMs`: with 500 panels changing every second that is a few pipelines instead of
- * hundreds of round trips, and two changes of one panel within the window cost one HSET. A write that
- * changes a panel's state or link is announced on the panel-state channel (after the HSET, in the same
- * pipeline), so the gateway pushes it to operators at once; last_seen heartbeats are not announced.
+ * hundreds of round trips, and two changes of one panel within the window cost one HSET. A write saved
+ * with `announce` is announced on the panel-state channel (after the HSET, in the same pipeline), so the
+ * gateway pushes the panel's state to operators at once.
  */
 export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
-  let queued = new Map<string, { fields: Record<string, string>; waiters: (() => void)[] }>();
+  let queued = new Map<string, { fields: Record<string, string>; announce: boolean; waiters: (() => void)[] }>();
   let timer: NodeJS.Timeout | undefined;
   const channel = panelStateChannel(redis);
 
@@ -21,7 +21,7 @@ export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
     for (const [key, q] of batch) {
       p.hset(key, q.fields);
       const panel = /^panel:(\d+):state$/.exec(key)?.[1];
-      if (panel !== undefined && ('state' in q.fields || 'link' in q.fields)) p.publish(channel, panel);
+      if (panel !== undefined && q.announce) p.publish(channel, panel);
     }
     try {
       const results = (await p.exec()) ?? [];
@@ -35,14 +35,15 @@ export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
 
   return {
     /** Resolves once written (or given up on: live state is best effort). */
-    save(key: string, fields: Record<string, string>): Promise<void> {
+    save(key: string, fields: Record<string, string>, announce = false): Promise<void> {
       return new Promise((resolve) => {
         const q = queued.get(key);
         if (q) {
           Object.assign(q.fields, fields);
+          q.announce ||= announce;
           q.waiters.push(resolve);
         } else {
-          queued.set(key, { fields: { ...fields }, waiters: [resolve] });
+          queued.set(key, { fields: { ...fields }, announce, waiters: [resolve] });
         }
         timer ??= setTimeout(() => void flush(), flushMs);
       });

@@ -53,6 +53,7 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     started.push(sim);
     opts.before?.(sim);
     const saved: LogCursor[] = [];
+    const liveWrites: { fields: Record<string, string>; announce: boolean }[] = [];
     const produced: SatelEvent[][] = [];
     const broker = { down: false, attempts: 0 };
     const lease = { valid: true };
@@ -75,14 +76,35 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
       produceLink: (l) => { opts.produceLink?.(l); return Promise.resolve(); },
       live: {
         load: () => Promise.resolve(Object.fromEntries(opts.live ?? [])),
-        save: (fields) => { for (const [k, v] of Object.entries(fields)) opts.live?.set(k, v); return Promise.resolve(); },
+        save: (fields, announce) => {
+          liveWrites.push({ fields, announce: announce === true });
+          for (const [k, v] of Object.entries(fields)) opts.live?.set(k, v);
+          return Promise.resolve();
+        },
       },
     });
     poller.start();
     started.unshift(poller);
     await waitFor(() => saved.length > 0);
-    return { sim, poller, saved, produced, broker, lease };
+    return { sim, poller, saved, produced, broker, lease, liveWrites };
   }
+
+  it('announces a new live state to operators for arming and the link, not for every violated zone', async () => {
+    const { sim, liveWrites } = await setup({ monitoring: false });
+    expect(liveWrites.find((w) => w.fields.link === 'up')?.announce).toBe(true);
+    const stateWrites = () => liveWrites.filter((w) => w.fields.state !== undefined);
+    let n = stateWrites().length;
+    sim.perform(1, 'violate', { zone: 5 });
+    await waitFor(() => stateWrites().length > n);
+    expect(JSON.parse(stateWrites().at(-1)!.fields.state!)).toMatchObject({ zonesViolated: [5] });
+    expect(stateWrites().at(-1)!.announce).toBe(false);
+    n = stateWrites().length;
+    sim.perform(1, 'restore', { zone: 5 });
+    sim.perform(1, 'arm', { partition: 2 });
+    await waitFor(() => stateWrites().some((w, i) => i >= n && JSON.parse(w.fields.state!).partitionsArmed?.includes(2)), 10_000);
+    const armed = stateWrites().find((w, i) => i >= n && JSON.parse(w.fields.state!).partitionsArmed?.includes(2))!;
+    expect(armed.announce).toBe(true);
+  });
 
   it('reads zone and partition names in spare moments of the poll cycle and stores them once', async () => {
     const stored: PanelNames[] = [];

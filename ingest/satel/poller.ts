@@ -83,7 +83,11 @@ export interface PollerDeps {
   produceLink: (link: PanelLink) => Promise<void>;
   cursors: CursorStore;
   /** `panel:{id}:state` (hash fields). */
-  live: { load(): Promise<Record<string, string>>; save(fields: Record<string, string>): Promise<void> };
+  /**
+   * `panel:{id}:state` (hash fields). `announce`: tell operators (the gateway pushes panel.state) — for
+   * what they are shown: arming, partition alarms and the link, not every zone that a person walks past.
+   */
+  live: { load(): Promise<Record<string, string>>; save(fields: Record<string, string>, announce?: boolean): Promise<void> };
   /** Event texts (0x8F) by language, code and restore flag, shared by all pollers. */
   texts: Map<string, string | null>;
   traces?: ((port: number, indices: readonly number[]) => Promise<(Trace | null)[]>) | undefined;
@@ -205,8 +209,10 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
     onCursor: (c) => { status.cursor = c; },
     onGap: () => { status.gaps++; },
   });
-  const saveLive = (fields: Record<string, string>): Promise<void> =>
-    deps.live.save({ ...fields, driver_fencing: String(deps.fencing) }).catch((err: Error) => log.warn({ err: err.message }, 'live state not written to Redis'));
+  const saveLive = (fields: Record<string, string>, announce = 'link' in fields): Promise<void> =>
+    deps.live.save({ ...fields, driver_fencing: String(deps.fencing) }, announce).catch((err: Error) => log.warn({ err: err.message }, 'live state not written to Redis'));
+  /** What operators are shown of the state (see PollerDeps.live); a change of it is announced. */
+  const operatorView = (s: PanelState): string => JSON.stringify([s.partitionsArmed ?? [], s.partitionsAlarm ?? [], s.partitionsFireAlarm ?? []]);
 
   /** A failed cycle: the same link is tried again after a pause unless the error ends it (rethrown). Returns the new count. */
   async function cycleFailed(err: unknown, errorsInRow: number): Promise<number> {
@@ -284,6 +290,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
       else emitLink('CONNECTED', null, `CONNECTED:${deps.fencing}:${status.connects}:${Date.now()}`);
       const request = (msg: Message) => c.request(msg);
       let state: PanelState = await readState(request, WATCHED_CMDS, id.extended);
+      let announced = operatorView(state);
       await saveLive({
         state: JSON.stringify(state), link: 'up', last_seen: String(Date.now()), firmware: id.integra.raw, module: id.module.raw,
         panel_type: id.integra.typeName, link_down_since: '', link_lost_announced: '', link_error: '',
@@ -312,8 +319,11 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
         if (!liveDirty) return;
         liveDirty = false;
         lastLive = performance.now();
+        const view = operatorView(state);
+        const announce = view !== announced;
+        announced = view;
         // Not awaited: live state is best effort, and one Redis connection keeps the writes in order.
-        void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) });
+        void saveLive({ state: JSON.stringify(state), last_seen: String(Date.now()) }, announce);
       };
       onPush = (msg) => {
         let part: PanelState | undefined;
