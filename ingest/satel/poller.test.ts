@@ -101,8 +101,10 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     n = stateWrites().length;
     sim.perform(1, 'restore', { zone: 5 });
     sim.perform(1, 'arm', { partition: 2 });
-    await waitFor(() => stateWrites().some((w, i) => i >= n && JSON.parse(w.fields.state!).partitionsArmed?.includes(2)), 10_000);
-    const armed = stateWrites().find((w, i) => i >= n && JSON.parse(w.fields.state!).partitionsArmed?.includes(2))!;
+    const armsTwo = (w: { fields: Record<string, string> }): boolean =>
+      ((JSON.parse(w.fields.state!) as { partitionsArmed?: number[] }).partitionsArmed ?? []).includes(2);
+    await waitFor(() => stateWrites().some((w, i) => i >= n && armsTwo(w)), 10_000);
+    const armed = stateWrites().find((w, i) => i >= n && armsTwo(w))!;
     expect(armed.announce).toBe(true);
   });
 
