@@ -82,7 +82,6 @@ export interface PollerDeps {
   produce: (events: SatelEvent[]) => Promise<void>;
   produceLink: (link: PanelLink) => Promise<void>;
   cursors: CursorStore;
-  /** `panel:{id}:state` (hash fields). */
   /**
    * `panel:{id}:state` (hash fields). `announce`: tell operators (the gateway pushes panel.state) — for
    * what they are shown: arming, partition alarms and the link, not every zone that a person walks past.
