@@ -9,7 +9,7 @@ import { createCursorStore } from './cursor.ts';
 import { createLeaseManager, type Lease } from './lease.ts';
 import { createLiveWriter } from './live-writer.ts';
 import { metrics as m } from './metrics.ts';
-import { createPanelPoller, pushReadBudget as tokenBucket, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
+import { createPanelPoller, tokenBucket, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { createRedisTraceLookup } from './trace-source.ts';
 import { createNameStore } from './names.ts';

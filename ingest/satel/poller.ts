@@ -118,10 +118,11 @@ export interface PollerStatus {
 }
 
 /**
- * A token bucket of push-driven log reads per second for a whole driver (see PollerDeps.pushReadBudget).
- * Holds at most one second's worth, so a burst after a quiet spell is served at once.
+ * A token bucket of `perSecond` operations shared by a whole driver: push-driven log reads
+ * (PollerDeps.pushReadBudget) and name reads (PollerDeps.names.budget). Holds at most one second's worth,
+ * so a burst after a quiet spell is served at once.
  */
-export function pushReadBudget(perSecond: number, now: () => number = () => performance.now()): () => boolean {
+export function tokenBucket(perSecond: number, now: () => number = () => performance.now()): () => boolean {
   let tokens = perSecond;
   let at = now();
   return () => {
