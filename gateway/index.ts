@@ -7,7 +7,7 @@ export type { Claims } from './keys.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
 export { PERMISSIONS, ROLES, can } from './rbac.ts';
 export type { Permission, Role } from './rbac.ts';
-export { createAlarmStream, BUFFER_KEY, EPOCH_KEY, PANEL_STATE_CHANNEL } from './stream.ts';
+export { createAlarmStream, BUFFER_KEY, EPOCH_KEY } from './stream.ts';
 export type { AlarmStream } from './stream.ts';
 export type { AlarmMessage, StreamMessage } from './messages.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';

@@ -17,7 +17,6 @@ const m = {
 export const BUFFER_KEY = 'ws:events:buffer';
 export const EPOCH_KEY = 'ws:epoch';
 export const BUFFER_SIZE = 5000;
-export { PANEL_STATE_CHANNEL } from '../platform/index.ts';
 
 export type Subscriber = (msg: StreamEvent) => void;
 

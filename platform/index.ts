@@ -10,7 +10,7 @@ export type { Pool, PoolClient } from './db.ts';
 export { migrate, readMigrations } from './migrate.ts';
 export { createKafka, createProducer, provisionTopics, sendToDlq } from './kafka.ts';
 export type { Admin, Consumer, DeadLetter, EachBatchPayload, IHeaders, KafkaMessage, Producer, TopicSpec } from './kafka.ts';
-export { createRedis, PANEL_STATE_CHANNEL, panelStateChannel } from './redis.ts';
+export { createRedis, panelStateChannel } from './redis.ts';
 export type { Redis } from './redis.ts';
 export { runChecks, startOpsServer } from './ops.ts';
 export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';

@@ -7,7 +7,7 @@ export type { Redis };
  * link) changed, message = the panel id; the gateway pushes the new state to operators. ioredis does not
  * prefix channel names, so both sides add the client's key prefix themselves (panelStateChannel).
  */
-export const PANEL_STATE_CHANNEL = 'panel:state:changed';
+const PANEL_STATE_CHANNEL = 'panel:state:changed';
 export const panelStateChannel = (redis: Redis): string => `${redis.options.keyPrefix ?? ''}${PANEL_STATE_CHANNEL}`;
 
 /** ioredis with a key prefix (test isolation) and bounded reconnects; errors are reported, not thrown. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createProducer, registry } from '../../platform/index.ts';
-import { CLOSE_TOO_SLOW, EPOCH_KEY, PANEL_STATE_CHANNEL, type GatewaySettings } from '../../gateway/index.ts';
+import { createProducer, panelStateChannel, registry } from '../../platform/index.ts';
+import { CLOSE_TOO_SLOW, EPOCH_KEY, type GatewaySettings } from '../../gateway/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../../schemas/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createUser, loginInject, startGateway, type GatewayUnderTest } from '../helpers/gateway.ts';
@@ -205,7 +205,7 @@ describe('realtime stream: scope, panel state, command results and pings', () =>
     // Panel live state: the driver writes the hash and names the panel on the channel.
     for (const p of [panelB, panelA]) {
       await s.env.redis.hset(`panel:${p}:state`, { state: JSON.stringify({ armed: [1] }), link: 'connected', last_seen: String(Date.now()) });
-      await s.env.redis.publish(`${s.env.config.REDIS_KEY_PREFIX}${PANEL_STATE_CHANNEL}`, String(p));
+      await s.env.redis.publish(panelStateChannel(s.env.redis), String(p));
     }
     await op.waitFor((m) => m.type === 'panel.state' && m.panel_id === panelA);
     expect(op.messages.filter((m) => m.type === 'panel.state').map((m) => m.panel_id).sort()).toEqual([panelA, panelB].sort());
