@@ -110,7 +110,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
       produceLink: (l: PanelLink) => batcher!.send(linkTopic, [{ key: String(l.panel_id), value: linkCodec.encode(l) }]),
       live: {
         load: () => redis.hgetall(stateKey),
-        save: (fields, announce) => liveWriter.save(stateKey, fields, announce),
+        save: (fields, announce) => liveWriter.save(stateKey, fields, announce ? target.id : undefined),
       },
     });
   }

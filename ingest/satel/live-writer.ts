@@ -8,7 +8,7 @@ import { panelStateChannel, type Logger, type Redis } from '../../platform/index
  * gateway pushes the panel's state to operators at once.
  */
 export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
-  let queued = new Map<string, { fields: Record<string, string>; announce: boolean; waiters: (() => void)[] }>();
+  let queued = new Map<string, { fields: Record<string, string>; announce: number | undefined; waiters: (() => void)[] }>();
   let timer: NodeJS.Timeout | undefined;
   const channel = panelStateChannel(redis);
 
@@ -20,8 +20,7 @@ export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
     const p = redis.pipeline();
     for (const [key, q] of batch) {
       p.hset(key, q.fields);
-      const panel = /^panel:(\d+):state$/.exec(key)?.[1];
-      if (panel !== undefined && q.announce) p.publish(channel, panel);
+      if (q.announce !== undefined) p.publish(channel, String(q.announce));
     }
     try {
       const results = (await p.exec()) ?? [];
@@ -34,13 +33,13 @@ export function createLiveWriter(redis: Redis, log: Logger, flushMs = 50) {
   }
 
   return {
-    /** Resolves once written (or given up on: live state is best effort). */
-    save(key: string, fields: Record<string, string>, announce = false): Promise<void> {
+    /** Resolves once written (or given up on: live state is best effort). `announce`: the panel id to announce. */
+    save(key: string, fields: Record<string, string>, announce?: number): Promise<void> {
       return new Promise((resolve) => {
         const q = queued.get(key);
         if (q) {
           Object.assign(q.fields, fields);
-          q.announce ||= announce;
+          q.announce ??= announce;
           q.waiters.push(resolve);
         } else {
           queued.set(key, { fields: { ...fields }, announce, waiters: [resolve] });
