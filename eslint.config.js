@@ -21,8 +21,8 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
       'no-restricted-imports': ['error', {
         patterns: [{
-          regex: '^(\\.\\./)+(schemas|domain|ingest/satel|ingest/sms|processors|gateway|commands|simulator|load-tests|platform)/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$).+',
-          message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts and platform/random.ts), not its internals.',
+          regex: '^(\\.\\./)+(schemas|domain|ingest/satel|ingest/sms|processors|gateway|commands|simulator|load-tests|platform)/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$)(?!validate\\.ts$)(?!time\\.ts$).+',
+          message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts, random.ts, time.ts and validate.ts), not its internals.',
         }],
       }],
     },
