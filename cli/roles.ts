@@ -83,7 +83,7 @@ export const startOutboxRelay = async (ctx: RoleContext): Promise<Service> => {
   }
   const relay = createOutboxRelay({
     pool: ctx.pool(), databaseUrl: ctx.config.DATABASE_URL, producer, log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
-    batchSize: ctx.config.RELAY_BATCH, idleMs: ctx.config.RELAY_IDLE_MS, ...(pushChannel ? { pushChannel } : {}),
+    batchSize: ctx.config.RELAY_BATCH, idleMs: ctx.config.RELAY_IDLE_MS, retentionHours: ctx.config.OUTBOX_RETENTION_H, ...(pushChannel ? { pushChannel } : {}),
   });
   await ctx.startOps();
   await relay.start();

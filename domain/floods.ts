@@ -7,8 +7,6 @@ import { SEVERITIES } from './types.ts';
  */
 export interface FloodPolicy { threshold: number; windowMs: number }
 
-export const DEFAULT_FLOOD_POLICY: FloodPolicy = { threshold: 10, windowMs: 10 * 60_000 };
-
 /** Start times of the object's (non-flood) alarms → does a new alarm at `atMs` belong to a flood? */
 export function isFlood(openedAtMs: readonly number[], atMs: number, policy: FloodPolicy): boolean {
   const from = atMs - policy.windowMs;

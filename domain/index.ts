@@ -3,8 +3,13 @@ export type { AlarmStatus, Classification, ClassifiableEvent, EventSource, Sever
 export { classify, validateRules } from './classify.ts';
 export type { Rule } from './classify.ts';
 export { bundleKey, joinsAlarm } from './bundling.ts';
-export type { OpenAlarmCandidate } from './bundling.ts';
-export { DEFAULT_FLOOD_POLICY, floodBundleKey, isFlood, maxSeverity } from './floods.ts';
+export { floodBundleKey, isFlood, maxSeverity } from './floods.ts';
 export type { FloodPolicy } from './floods.ts';
 export { ALARM_ACTIONS, TRANSITIONS, decideTransition, nextStatus } from './lifecycle.ts';
 export type { AlarmAction, TransitionDecision, TransitionRequest } from './lifecycle.ts';
+export { fromPanelLink, fromSatelEvent, fromSmsEvent } from './events.ts';
+export type { NormalizedEvent } from './events.ts';
+export { ALARM_ROW_COLUMNS, shouldPush, toAlarmUpdate } from './alarm.ts';
+export type { AlarmRow } from './alarm.ts';
+export { alarmCandidates, alarmLookups, decideAlarms, planRecords } from './decide.ts';
+export type { AlarmCandidate, AlarmChange, AlarmDecision, AlarmDecisionInput, AlarmLink, AlarmLookups, RecordPlan, Route } from './decide.ts';

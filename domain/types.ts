@@ -1,10 +1,12 @@
 /** The pure alarm model shared by the processor, the gateway and replay. No I/O here. */
 
-export const SEVERITIES = ['CRITICAL', 'WARNING', 'INFO'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { ALARM_SEVERITIES, ALARM_STATUSES, type AlarmSeverity, type AlarmStatus } from '../schemas/index.ts';
 
-export const ALARM_STATUSES = ['NEW', 'CLAIMED', 'ACKNOWLEDGED', 'RESOLVED', 'CLOSED'] as const;
-export type AlarmStatus = (typeof ALARM_STATUSES)[number];
+// Severities and statuses are the AlarmUpdate contract's enums: one list each, in schemas/types.ts.
+export const SEVERITIES = ALARM_SEVERITIES;
+export type Severity = AlarmSeverity;
+export { ALARM_STATUSES };
+export type { AlarmStatus };
 export const OPEN_STATUSES: readonly AlarmStatus[] = ['NEW', 'CLAIMED', 'ACKNOWLEDGED'];
 
 export type EventSource = 'satel' | 'link' | 'sms';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ALARM_STATUSES, decideTransition, type AlarmAction, type AlarmStatus } from '../domain/index.ts';
+import { ALARM_STATUSES, decideTransition, toAlarmUpdate, type AlarmAction, type AlarmStatus } from '../domain/index.ts';
 import { StamError, type Pool } from '../platform/index.ts';
-import { toAlarmUpdate } from '../processors/index.ts';
+
 import type { AlarmUpdate } from '../schemas/index.ts';
 import { can, inScope, scopeParam, type Principal } from './rbac.ts';
 

@@ -69,14 +69,14 @@ try {
   const q = (name: string, p: number) => histogramQuantile(sumBuckets(metrics, name), p);
   await proc.stop();
 
-  const batches = metricValue(metrics, 'stam_processor_batch_size_count');
+  const batches = metricValue(metrics, 'stam_consumer_batch_size_count');
   const baseline = await measureBrokerBaseline({ kafka: env.kafka, brokers: env.config.KAFKA_BROKERS, topic: `${env.id}.baseline`, partitions: env.config.KAFKA_PARTITIONS, records: 200_000, recordBytes });
   const eps = EVENTS / applyS;
   const rowsOut = [
     ['events applied', `${EVENTS} (${PANELS} panels × ${ZONES} zones, ${env.config.KAFKA_PARTITIONS} partitions, ~${recordBytes} B each)`],
     ['processor throughput', `${Math.round(eps)} events/s into PostgreSQL (${applyS.toFixed(1)} s)`],
-    ['batches', `${batches}, mean ${Math.round(EVENTS / Math.max(1, batches))} events; p50 size ${Math.round(q('stam_processor_batch_size', 0.5))}`],
-    ['batch commit time', `p50 ${Math.round(q('stam_processor_batch_commit_seconds', 0.5) * 1000)} ms, p99 ${Math.round(q('stam_processor_batch_commit_seconds', 0.99) * 1000)} ms (from histogram buckets)`],
+    ['batches', `${batches}, mean ${Math.round(EVENTS / Math.max(1, batches))} events; p50 size ${Math.round(q('stam_consumer_batch_size', 0.5))}`],
+    ['batch commit time', `p50 ${Math.round(q('stam_consumer_batch_commit_seconds', 0.5) * 1000)} ms, p99 ${Math.round(q('stam_consumer_batch_commit_seconds', 0.99) * 1000)} ms (from histogram buckets)`],
     ['processor CPU', `${((cpu1.cpuSeconds - cpu0.cpuSeconds) / applyS * 100).toFixed(0)} % of one core, peak RSS ${peakRss.toFixed(0)} MB`],
     ['our producer (kafkajs)', `${Math.round(EVENTS / produceS)} events/s`],
     ['raw broker produce', `${Math.round(baseline.produceEps)} records/s (ProducerPerformance, ${recordBytes} B, acks=all)`],

@@ -16,7 +16,7 @@ export interface TimelinePoint {
   lag: number | null;
   /** Unpublished outbox rows (PostgreSQL). */
   backlog: number | null;
-  /** stam_processor_lag_messages / stam_relay_backlog_rows from the roles' /metrics. */
+  /** stam_consumer_lag_messages / stam_relay_backlog_rows from the roles' /metrics. */
   metricLag: number | null;
   metricBacklog: number | null;
   /** Events the generator has sent so far. */
@@ -93,7 +93,7 @@ export async function startSampler(sys: SystemUnderTest, received: () => number,
         driverProduced: dm ? metricValue(dm, 'stam_satel_events_produced_total') : null,
         backingOff: dm ? metricValue(dm, 'stam_satel_panels_backing_off') : null,
         reconnects: dm ? metricValue(dm, 'stam_satel_reconnects_total') : null,
-        metricLag: pm ? metricValue(pm, 'stam_processor_lag_messages') : null,
+        metricLag: pm ? metricValue(pm, 'stam_consumer_lag_messages') : null,
         metricBacklog: rm ? metricValue(rm, 'stam_relay_backlog_rows') : null,
         procs: cpu.sample(sys.processes()),
       });

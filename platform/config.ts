@@ -90,6 +90,7 @@ export const ConfigSchema = Type.Object({
   FLOOD_WINDOW_S: Type.Integer({ minimum: 1, default: 600 }),
   RELAY_BATCH: Type.Integer({ minimum: 1, maximum: 10_000, default: 500 }),
   RELAY_IDLE_MS: Type.Integer({ minimum: 5, maximum: 10_000, default: 50, description: 'poll interval when LISTEN misses' }),
+  OUTBOX_RETENTION_H: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'hours published outbox rows are kept before the relay deletes them' }),
 
   SIMULATOR_PANELS: Type.Integer({ minimum: 1, maximum: 5000, default: 3 }),
   SIMULATOR_PORT: Port(17094, 'first panel port; panel i listens on port + i - 1'),

@@ -7,6 +7,12 @@ export type PoolClient = pg.PoolClient;
 // int8 (bigint ids, offsets) as JS numbers: ids and offsets stay far below 2^53 in this system.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** The NOTIFY channel that wakes the outbox relay: every transaction that writes outbox rows notifies it. */
+export const OUTBOX_CHANNEL = 'stam_outbox';
+
+/** `SELECT pg_notify(<outbox channel>, '')`, for the end of a transaction that wrote outbox rows. */
+export const NOTIFY_OUTBOX_SQL = `SELECT pg_notify('${OUTBOX_CHANNEL}', '')`;
+
 export function createPool(url: string, opts: { max?: number; applicationName?: string } = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,

@@ -36,6 +36,7 @@ export const ErrorCodes = {
   E_SECRET_KEY: { message: 'secrets key ring missing or lacks the needed key', retryable: false },
   E_SECRET_CORRUPT: { message: 'sealed secret is malformed or fails authentication', retryable: false },
   E_COMMAND_INVALID: { message: 'malformed arm/disarm command message', retryable: false },
+  E_BROKER_REFUSED: { message: 'the broker refused the message for good (too large, invalid record)', retryable: false },
 } as const satisfies Record<string, { message: string; retryable: boolean }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

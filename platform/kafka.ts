@@ -86,29 +86,38 @@ export async function provisionTopics(kafka: Kafka, specs: TopicSpec[], log: Log
 
 const dlqMessages = counter('stam_dlq_messages_total', 'messages sent to a dead-letter topic', ['topic', 'code']);
 
+/** The dead-letter topic of a topic (prefix included): `<topic>.dlq`. */
+export function dlqTopic(topic: string): string {
+  return `${topic}.dlq`;
+}
+
 export interface DeadLetter { sourceTopic: string; partition: number; message: KafkaMessage; code: string; reason: string }
 
 /**
- * Sends the original bytes to `<topic>.dlq` with headers naming the error and where it came from.
- * Awaited before the source offset is committed, so nothing is silently dropped.
+ * Sends the original bytes to the source topic's dead-letter topic with headers naming the error and
+ * where it came from. Awaited before the source offset is committed, so nothing is silently dropped.
  */
-export async function sendToDlq(producer: Producer, dlqTopic: string, items: DeadLetter[]): Promise<void> {
+export async function sendToDlq(producer: Producer, items: DeadLetter[]): Promise<void> {
   if (items.length === 0) return;
-  await producer.send({
-    topic: dlqTopic,
+  const bySource = new Map<string, DeadLetter[]>();
+  for (const d of items) bySource.set(d.sourceTopic, [...(bySource.get(d.sourceTopic) ?? []), d]);
+  await producer.sendBatch({
     acks: -1,
-    messages: items.map((d) => {
-      const headers: IHeaders = {
-        ...(d.message.headers ?? {}),
-        'x-error-code': d.code,
-        'x-error-reason': d.reason.slice(0, 1000),
-        'x-source-topic': d.sourceTopic,
-        'x-source-partition': String(d.partition),
-        'x-source-offset': d.message.offset,
-        'x-dead-lettered-at': new Date().toISOString(),
-      };
-      return { key: d.message.key, value: d.message.value, headers };
-    }),
+    topicMessages: [...bySource].map(([source, list]) => ({
+      topic: dlqTopic(source),
+      messages: list.map((d) => {
+        const headers: IHeaders = {
+          ...(d.message.headers ?? {}),
+          'x-error-code': d.code,
+          'x-error-reason': d.reason.slice(0, 1000),
+          'x-source-topic': d.sourceTopic,
+          'x-source-partition': String(d.partition),
+          'x-source-offset': d.message.offset,
+          'x-dead-lettered-at': new Date().toISOString(),
+        };
+        return { key: d.message.key, value: d.message.value, headers };
+      }),
+    })),
   });
   for (const d of items) dlqMessages.inc({ topic: d.sourceTopic, code: d.code });
 }

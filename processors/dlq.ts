@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import type { IHeaders, KafkaMessage, Producer } from '../platform/index.ts';
+import type { IHeaders, KafkaMessage, Pool, Producer } from '../platform/index.ts';
 
 export interface DeadLetterRecord {
   dlqTopic: string;
@@ -83,4 +83,27 @@ export async function replayDeadLetters(producer: Producer, records: DeadLetterR
     });
   }
   return records.length;
+}
+
+/** An outbox row the relay set aside (it could not be published), as `stam dlq list` shows it. */
+export interface SetAsideRow { id: number; kind: string; key: string; failedAt: string; code: string; reason: string }
+
+/** Outbox rows set aside by the relay, oldest first. */
+export async function readSetAsideRows(pool: Pool): Promise<SetAsideRow[]> {
+  const { rows } = await pool.query<{ id: number; kind: string; key: string; failed_at: Date; error: string | null }>(
+    'SELECT id, kind, key, failed_at, error FROM outbox WHERE failed_at IS NOT NULL AND published_at IS NULL ORDER BY id');
+  return rows.map((r) => {
+    const [code, ...rest] = (r.error ?? '').split(': ');
+    return { id: r.id, kind: r.kind, key: r.key, failedAt: r.failed_at.toISOString(), code: code ?? '', reason: rest.join(': ') };
+  });
+}
+
+/** Puts set-aside rows back in line for the relay (after the cause is fixed); returns how many. */
+export async function requeueSetAsideRows(pool: Pool, filter: { id?: number; code?: string } = {}): Promise<number> {
+  const { rowCount } = await pool.query(
+    `UPDATE outbox SET failed_at = NULL, error = NULL
+      WHERE failed_at IS NOT NULL AND published_at IS NULL AND ($1::bigint IS NULL OR id = $1) AND ($2::text IS NULL OR error LIKE $2 || ': %')`,
+    [filter.id ?? null, filter.code ?? null],
+  );
+  return rowCount ?? 0;
 }

@@ -1,5 +1,5 @@
 import type { Type } from 'avsc';
-import { StamError } from '../platform/index.ts';
+import { StamError } from '../platform/errors.ts';
 import { loadHistory, loadSchema } from './load.ts';
 import type { SchemaTypes, TopicSchemaName } from './types.ts';
 

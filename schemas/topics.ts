@@ -1,4 +1,4 @@
-import { StamError } from '../platform/index.ts';
+import { StamError } from '../platform/errors.ts';
 import type { TopicSchemaName } from './types.ts';
 
 /**

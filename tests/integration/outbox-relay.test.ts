@@ -4,6 +4,7 @@ import { createOutboxRelay } from '../../processors/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../../schemas/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { waitUntil } from '../helpers/system.ts';
+import { startRole } from '../helpers/processes.ts';
 
 const log = createLogger('test-relay', 'silent');
 
@@ -50,7 +51,7 @@ describe('outbox relay', () => {
     await env?.cleanup();
   });
 
-  const relay = () => createOutboxRelay({ pool: env.pool, databaseUrl: env.config.DATABASE_URL, producer, log, topicPrefix: env.id, batchSize: 50, idleMs: 20 });
+  const relay = () => createOutboxRelay({ pool: env.pool, databaseUrl: env.config.DATABASE_URL, producer, log, topicPrefix: env.id, batchSize: 50, idleMs: 20, retentionHours: env.config.OUTBOX_RETENTION_H });
 
   it('two relays at once publish every row exactly once', async () => {
     const rows = Array.from({ length: 2000 }, (_, i) => update(1 + (i % 300), 1 + Math.floor(i / 300)));
@@ -85,5 +86,47 @@ describe('outbox relay', () => {
     await waitUntil('the late row is published too', () => published.includes('9001v1'), 30_000);
     await r.stop();
     expect(published.filter((p) => p === '9001v1' || p === '9002v1').sort()).toEqual(['9001v1', '9002v1']);
+  });
+  it('sets aside a row whose payload does not encode and one the broker refuses, publishes the rows behind them, and `stam dlq` shows and re-queues them', async () => {
+    published.length = 0;
+    await insertOutbox(env, [update(9101, 1)]);
+    await env.pool.query(`INSERT INTO outbox (kind, key, payload) VALUES ('alarm.update', '9102', '{"alarm_id": "not a number"}')`);
+    await insertOutbox(env, [{ ...update(9103, 1), title: 'x'.repeat(2 * 1024 * 1024) }]); // over the broker's largest message
+    await insertOutbox(env, [update(9104, 1)]);
+    const r = relay();
+    await r.start();
+    try {
+      await waitUntil('the rows around the bad ones are published', () => published.includes('9101v1') && published.includes('9104v1'), 30_000);
+    } finally {
+      await r.stop();
+    }
+    const { rows } = await env.pool.query<{ key: string; published: boolean; set_aside: boolean; error: string | null }>(
+      `SELECT key, published_at IS NOT NULL AS published, failed_at IS NOT NULL AS set_aside, error FROM outbox WHERE key IN ('9101', '9102', '9103', '9104') ORDER BY id`);
+    expect(rows.map(({ key, published: p, set_aside: a }) => [key, p, a])).toEqual([['9101', true, false], ['9102', false, true], ['9103', false, true], ['9104', true, false]]);
+    expect(rows[1]!.error).toMatch(/^E_EVENT_INVALID: does not encode: AlarmUpdate: /);
+    expect(rows[2]!.error).toMatch(/^E_BROKER_REFUSED: refused by the broker: /);
+    expect(published.filter((p) => p.startsWith('9102') || p.startsWith('9103'))).toEqual([]);
+
+    const run = async (...args: string[]) => {
+      const role = startRole('dlq', env.vars, args);
+      const exit = await role.exited;
+      return { code: exit.code, out: role.lines.map((l) => String(l.msg)).join('\n') };
+    };
+    const list = await run('list', '--topic', 'outbox');
+    expect(list.code).toBe(0);
+    expect(list.out).toMatch(/outbox#\d+ +E_EVENT_INVALID +alarm\.update key 9102 /);
+    expect(list.out).toMatch(/outbox#\d+ +E_BROKER_REFUSED +alarm\.update key 9103 /);
+    expect(list.out).toMatch(/2 dead letter\(s\)/);
+    // Once the cause is fixed (here: the payload repaired), replay puts the row back in line and the relay publishes it.
+    await env.pool.query(`UPDATE outbox SET payload = $1 WHERE key = '9102'`, [JSON.stringify(update(9102, 1))]);
+    expect((await run('replay', 'outbox', '--code', 'E_EVENT_INVALID')).out).toMatch(/1 dead letter\(s\) replayed into outbox/);
+    const again = relay();
+    await again.start();
+    try {
+      await waitUntil('the repaired row is published', () => published.includes('9102v1'), 30_000);
+    } finally {
+      await again.stop();
+    }
+    expect((await run('list', '--topic', 'outbox')).out).toMatch(/^outbox#\d+ +E_BROKER_REFUSED[^\n]*\n1 dead letter\(s\)$/);
   });
 });

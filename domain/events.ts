@@ -1,5 +1,5 @@
 import type { PanelLink, SatelEvent, SmsEvent } from '../schemas/index.ts';
-import type { ClassifiableEvent, EventSource } from '../domain/index.ts';
+import type { ClassifiableEvent, EventSource } from './types.ts';
 
 /** One accepted-or-not event as the processor sees it, whatever topic it came from. */
 export interface NormalizedEvent extends ClassifiableEvent {

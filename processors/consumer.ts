@@ -1,0 +1,231 @@
+import type { Kafka } from 'kafkajs';
+import {
+  StamError, backoffMs, counter, gauge, histogram, inTransaction, isPoison, isStamError, sendToDlq, sleep,
+  type EachBatchPayload, type ErrorCode, type KafkaMessage, type Logger, type Pool, type PoolClient, type Producer,
+} from '../platform/index.ts';
+
+/**
+ * The one transactional Kafka consumer: what a consumer supplies is how to decode a message and how to
+ * apply decoded messages in a PostgreSQL transaction; this module owns the rest, once.
+ *
+ * Guarantee: effects are exactly once although delivery is at least once. Each partition's next offset
+ * lives in `consumer_offsets`, written in the same transaction as the data. On assignment the consumer
+ * seeks to it; inside the transaction the stored offset row is locked and messages below it are skipped
+ * (a redelivery, or two members briefly holding one partition during a rebalance, apply nothing twice).
+ * Kafka-side commits are only a convenience.
+ *
+ * Bad messages: a message that does not decode, or that the database refuses (an error `isPoison` calls
+ * bad data, not an outage), is handed to the bad-message policy — which must have dealt with it durably
+ * (e.g. dead-lettered with the reason) before the offset passes it — and the good messages around it are
+ * applied. A refused chunk is split in halves until the message at fault is found. Anything retryable
+ * (database or broker away) retries the same chunk with backoff and commits nothing past it: an outage
+ * never turns good messages into dead letters.
+ */
+
+const m = {
+  messages: counter('stam_consumer_messages_total', 'messages read by a transactional consumer, by outcome', ['group', 'topic', 'outcome']),
+  batchSeconds: histogram('stam_consumer_batch_commit_seconds', 'time to apply and commit one chunk in PostgreSQL', ['group', 'topic']),
+  batchSize: histogram('stam_consumer_batch_size', 'messages per applied chunk', ['group'], [1, 5, 10, 50, 100, 500, 1000, 2000, 5000]),
+  retries: counter('stam_consumer_retries_total', 'chunks retried after a retryable failure (database away)', ['group', 'topic']),
+  lag: gauge('stam_consumer_lag_messages', 'high watermark minus next offset, per partition', ['group', 'topic', 'partition']),
+};
+
+/** A message the consumer could not decode or apply, and why. */
+export interface BadMessage { topic: string; partition: number; message: KafkaMessage; code: string; reason: string }
+
+/**
+ * What becomes of a bad message. Resolving means it was dealt with durably; the consumer then commits
+ * past it. Rejecting stops the chunk (retried like an outage), so nothing passes unaccounted for.
+ */
+export type BadMessagePolicy = (bad: BadMessage[]) => Promise<void>;
+
+/** The live pipeline's policy: the original bytes to `<topic>.dlq` with the reason, counted and logged, before the offset passes. */
+export function deadLetter(producer: Producer, log: Logger): BadMessagePolicy {
+  return async (bad) => {
+    await sendToDlq(producer, bad.map((b) => ({ sourceTopic: b.topic, partition: b.partition, message: b.message, code: b.code, reason: b.reason })));
+    for (const b of bad) log.warn({ topic: b.topic, partition: b.partition, offset: b.message.offset, code: b.code, reason: b.reason }, 'message dead-lettered');
+  };
+}
+
+/** A decoded message; `value` is what `decode` returned. */
+export interface Decoded<T> { offset: string; value: T; message: KafkaMessage }
+
+export interface Chunk<T> { topic: string; partition: number; items: Decoded<T>[] }
+
+export interface TransactionalConsumerOptions<T, R> {
+  /** Names the consumer in its log lines, e.g. 'alarm processor'. */
+  name: string;
+  kafka: Kafka;
+  pool: Pool;
+  log: Logger;
+  groupId: string;
+  topics: string[];
+  /** Throws for a message that cannot be used (its code names why); `null` passes a message this consumer does not handle. */
+  decode: (topic: string, message: KafkaMessage) => T | null;
+  /** Applies the chunk's fresh messages in the consumer's transaction; the consumer writes the offset after it. */
+  apply: (db: PoolClient, chunk: Chunk<T>) => Promise<R>;
+  /** After the commit: metrics and log lines that must not count an attempt that rolled back. */
+  committed?: (chunk: Chunk<T>, result: R) => void;
+  badMessages: BadMessagePolicy;
+  /** Most messages per transaction. */
+  maxBatch: number;
+  /** Partitions applied at once (order is per partition). */
+  concurrency?: number;
+  maxWaitTimeInMs?: number;
+  maxBytesPerPartition?: number;
+}
+
+export interface TransactionalConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const codeOf = (err: unknown, fallback: ErrorCode): string => (isStamError(err) ? err.code : fallback);
+
+export function createTransactionalConsumer<T, R>(opts: TransactionalConsumerOptions<T, R>): TransactionalConsumer {
+  const { kafka, pool, log, groupId } = opts;
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 250,
+    maxBytesPerPartition: opts.maxBytesPerPartition ?? 2 * 1024 * 1024,
+    retry: { retries: 10 },
+  });
+  const abort = new AbortController();
+  const count = (topic: string, outcome: string, n = 1) => { if (n > 0) m.messages.inc({ group: groupId, topic, outcome }, n); };
+
+  async function seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
+    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(
+      'SELECT topic, partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = ANY($2::text[])',
+      [groupId, Object.keys(assignment)],
+    );
+    for (const r of rows) {
+      if (assignment[r.topic]?.includes(r.partition)) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.next_offset) });
+    }
+  }
+
+  /** Applies the fresh items and moves the stored offset past `lastOffset`, in one transaction. */
+  async function transact(chunk: Chunk<T>, lastOffset: string): Promise<{ result: R; fresh: Chunk<T> }> {
+    return inTransaction(pool, async (db) => {
+      const stored = await db.query<{ next_offset: number }>(
+        'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+        [groupId, chunk.topic, chunk.partition],
+      );
+      const next = stored.rows[0]?.next_offset ?? -1;
+      const fresh = { ...chunk, items: chunk.items.filter((i) => Number(i.offset) >= next) };
+      const result = await opts.apply(db, fresh);
+      await db.query(
+        `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`,
+        [groupId, chunk.topic, chunk.partition, Number(lastOffset) + 1],
+      );
+      return { result, fresh };
+    });
+  }
+
+  /** Commits the chunk, retrying what is retryable; throws a poison error for the caller to isolate. */
+  async function commit(chunk: Chunk<T>, lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
+    const started = process.hrtime.bigint();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { result, fresh } = await transact(chunk, lastOffset);
+        m.batchSeconds.observe({ group: groupId, topic: chunk.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+        m.batchSize.observe({ group: groupId }, chunk.items.length);
+        count(chunk.topic, 'applied', fresh.items.length);
+        count(chunk.topic, 'already_applied', chunk.items.length - fresh.items.length);
+        opts.committed?.(fresh, result);
+        return;
+      } catch (err) {
+        if (isPoison(err) || abort.signal.aborted) throw err;
+        m.retries.inc({ group: groupId, topic: chunk.topic });
+        const wait = backoffMs(attempt, 250, 10_000);
+        log.warn({ err: (err as Error).message, topic: chunk.topic, partition: chunk.partition, attempt, waitMs: wait }, 'chunk failed on a retryable error; retrying');
+        await sleep(wait, abort.signal);
+        await heartbeat().catch(() => undefined);
+      }
+    }
+  }
+
+  async function handOver(bad: BadMessage[]): Promise<void> {
+    if (bad.length === 0) return;
+    await opts.badMessages(bad);
+    count(bad[0]!.topic, 'bad', bad.length);
+  }
+
+  /** Commits `items` (offset through `lastOffset`); a refused set is halved until the refused message is found and handed over. */
+  async function commitIsolating(chunk: Chunk<T>, lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
+    try {
+      await commit(chunk, lastOffset, heartbeat);
+    } catch (err) {
+      if (abort.signal.aborted || !isPoison(err)) throw err;
+      const { items } = chunk;
+      if (items.length <= 1) {
+        const item = items[0];
+        if (item) {
+          const pg = (err as { code?: unknown }).code;
+          const reason = `refused while applying${typeof pg === 'string' && !isStamError(err) ? ` (${pg})` : ''}: ${(err as Error).message}`;
+          log.error({ topic: chunk.topic, partition: chunk.partition, offset: item.offset, err: (err as Error).message }, 'message refused while applying');
+          await handOver([{ topic: chunk.topic, partition: chunk.partition, message: item.message, code: codeOf(err, 'E_EVENT_INVALID'), reason }]);
+        }
+        await commit({ ...chunk, items: [] }, lastOffset, heartbeat);
+        return;
+      }
+      log.warn({ topic: chunk.topic, partition: chunk.partition, err: (err as Error).message, size: items.length }, 'chunk refused; splitting it to isolate the cause');
+      const half = Math.ceil(items.length / 2);
+      const first = items.slice(0, half);
+      await commitIsolating({ ...chunk, items: first }, first[first.length - 1]!.offset, heartbeat);
+      await commitIsolating({ ...chunk, items: items.slice(half) }, lastOffset, heartbeat);
+    }
+  }
+
+  async function applyMessages(topic: string, partition: number, messages: KafkaMessage[], heartbeat: () => Promise<void>): Promise<void> {
+    const items: Decoded<T>[] = [];
+    const bad: BadMessage[] = [];
+    let ignored = 0;
+    for (const message of messages) {
+      try {
+        if (!message.value) throw new StamError('E_AVRO_MAGIC', 'empty message value (tombstone) on an event topic');
+        const value = opts.decode(topic, message);
+        if (value === null) ignored++;
+        else items.push({ offset: message.offset, value, message });
+      } catch (err) {
+        bad.push({ topic, partition, message, code: codeOf(err, 'E_AVRO_DECODE'), reason: (err as Error).message });
+      }
+    }
+    count(topic, 'ignored', ignored);
+    await handOver(bad);
+    await commitIsolating({ topic, partition, items }, messages[messages.length - 1]!.offset, heartbeat);
+  }
+
+  async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = batch;
+    for (let i = 0; i < messages.length; i += opts.maxBatch) {
+      if (!isRunning() || isStale() || abort.signal.aborted) return;
+      const chunk = messages.slice(i, i + opts.maxBatch);
+      await applyMessages(topic, partition, chunk, heartbeat);
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+      await heartbeat();
+    }
+    await commitOffsetsIfNecessary();
+    m.lag.set({ group: groupId, topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+  }
+
+  return {
+    async start(): Promise<void> {
+      await consumer.connect();
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        void seekToStoredOffsets(e.payload.memberAssignment).catch((err: Error) => log.error({ err: err.message }, 'could not seek to stored offsets'));
+      });
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
+      // Partitions are applied concurrently (order is per partition = per panel); two transactions that meet on
+      // one row serialize on its lock, and a deadlock (40P01) is retried like any retryable failure.
+      await consumer.run({ eachBatchAutoResolve: false, autoCommit: true, partitionsConsumedConcurrently: opts.concurrency ?? 1, eachBatch });
+      log.info({ topics: opts.topics, groupId }, `${opts.name} consuming`);
+    },
+    async stop(): Promise<void> {
+      abort.abort();
+      await consumer.disconnect();
+    },
+  };
+}
