@@ -1,8 +1,7 @@
 import {
-  createKafka, createLogger, createPool, createRedis, isStamError, loadConfig, provisionTopics, startOpsServer,
-  type Config, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type TopicSpec,
+  DEFAULT_OPS_PORTS, createKafka, createLogger, createPool, createRedis, isStamError, loadConfig, provisionTopics, startOpsServer, topicSpecs,
+  type Config, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis,
 } from '../platform/index.ts';
-import { TOPICS, retentionMs, topicName } from '../schemas/index.ts';
 import type { Kafka } from 'kafkajs';
 
 /** Reads and validates the configuration, or exits with a message naming the bad variable. */
@@ -14,11 +13,6 @@ export function configOrExit(): Config {
     process.exit(2);
   }
 }
-
-export const DEFAULT_OPS_PORTS: Record<string, number> = {
-  'satel-ingest': 9401, 'alarm-processor': 9402, 'outbox-relay': 9403, simulator: 9404, 'sms-ingest': 9405, notifier: 9406,
-  'command-processor': 9407,
-};
 
 export interface RoleContext {
   config: Config;
@@ -81,20 +75,6 @@ export function roleContext(role: string): RoleContext {
       await ops?.close();
     },
   };
-}
-
-/** Topic specs from the catalogue and the configuration; alarm.updates has one partition (its offsets are the WS stream positions). */
-export function topicSpecs(config: Config): TopicSpec[] {
-  const day = 86_400_000;
-  const specs: TopicSpec[] = [];
-  for (const t of Object.values(TOPICS)) {
-    const isEvent = t.kind === 'event';
-    const partitions = t.base === 'alarm.updates.v1' ? 1 : isEvent ? config.KAFKA_PARTITIONS : 3;
-    const ms = retentionMs(t.base, { event: config.KAFKA_EVENT_RETENTION_DAYS, update: config.KAFKA_UPDATE_RETENTION_DAYS });
-    specs.push({ name: topicName(t.base, config.KAFKA_TOPIC_PREFIX), partitions, retentionMs: ms, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-    specs.push({ name: topicName(t.dlq, config.KAFKA_TOPIC_PREFIX), partitions: 1, retentionMs: Math.max(ms, 30 * day), replicationFactor: config.KAFKA_REPLICATION_FACTOR });
-  }
-  return specs;
 }
 
 export async function ensureTopics(ctx: RoleContext): Promise<void> {

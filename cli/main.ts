@@ -4,7 +4,7 @@ import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
 import { startCommandProcessor } from './commands-role.ts';
 import { startSimulatorRole, simulatorOptions } from './simulator.ts';
-import { stackDown, stackUp } from './stack.ts';
+import { stackDown, stackUp } from '../infra/stack.ts';
 import { seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';

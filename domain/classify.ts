@@ -1,3 +1,6 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { StamError } from '../platform/errors.ts';
+import { parseValue } from '../platform/validate.ts';
 import type { Classification, ClassifiableEvent, Severity } from './types.ts';
 import { SEVERITIES } from './types.ts';
 
@@ -20,35 +23,34 @@ export interface Rule {
   title: string; // `{n}` → object number, `{sensor}` → sensor id
 }
 
-const EFFECTS = ['open', 'restore', 'state'] as const;
-const SOURCES = ['satel', 'link', 'sms'] as const;
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const nullable = <S extends TSchema>(s: S, description: string) => Type.Optional(Type.Union([s, Type.Null()], { description }));
+const EventCode = Type.Integer({ minimum: 0, maximum: 1023 });
 
-/** Validates rules read from the YAML file or the table; throws naming the rule and field at fault. */
+/** One rule as the YAML file and the alarm_rules table hold it. */
+const RuleSchema = Type.Object({
+  source: literals(['satel', 'link', 'sms'] as const),
+  kind: Type.String({ minLength: 1 }),
+  log_class: nullable(Type.Integer({ minimum: 0, maximum: 7 }), 'a log class 0..7, or null'),
+  log_codes: nullable(Type.Tuple([EventCode, EventCode]), 'a list [from, to] of event codes 0..1023, or null'),
+  restore: nullable(Type.Boolean(), 'true, false or null'),
+  effect: literals(['open', 'restore', 'state'] as const),
+  category: Type.String({ minLength: 1 }),
+  severity: literals(SEVERITIES),
+  title: Type.String({ minLength: 1 }),
+});
+
+/** Validates rules read from the YAML file or the table; throws E_CONFIG naming the rule and field at fault. */
 export function validateRules(data: unknown): Rule[] {
-  if (!Array.isArray(data)) throw new Error('alarm rules must be a list');
+  if (!Array.isArray(data)) throw new StamError('E_CONFIG', 'alarm rules must be a list');
   return data.map((raw: unknown, i) => {
-    const r = raw as Record<string, unknown>;
     const where = `rule ${i + 1}`;
-    if (r === null || typeof r !== 'object') throw new Error(`${where}: must be a mapping`);
-    if (!SOURCES.includes(r.source as never)) throw new Error(`${where}: source must be one of ${SOURCES.join(', ')}`);
-    if (typeof r.kind !== 'string' || r.kind === '') throw new Error(`${where}: kind is required`);
-    if (!EFFECTS.includes(r.effect as never)) throw new Error(`${where}: effect must be one of ${EFFECTS.join(', ')}`);
-    if (!SEVERITIES.includes(r.severity as never)) throw new Error(`${where}: severity must be one of ${SEVERITIES.join(', ')}`);
-    if (typeof r.category !== 'string' || r.category === '') throw new Error(`${where}: category is required`);
-    if (typeof r.title !== 'string' || r.title === '') throw new Error(`${where}: title is required`);
-    const logClass = r.log_class ?? null;
-    if (logClass !== null && !(Number.isInteger(logClass) && (logClass as number) >= 0 && (logClass as number) <= 7)) throw new Error(`${where}: log_class must be 0..7`);
-    const restore = r.restore ?? null;
-    if (restore !== null && typeof restore !== 'boolean') throw new Error(`${where}: restore must be true or false`);
+    const r = parseValue(RuleSchema, raw, { where, code: 'E_CONFIG' });
     const codes = r.log_codes ?? null;
-    const isCode = (n: unknown): n is number => Number.isInteger(n) && (n as number) >= 0 && (n as number) <= 1023;
-    if (codes !== null && !(Array.isArray(codes) && codes.length === 2 && isCode(codes[0]) && isCode(codes[1]) && codes[0] <= codes[1])) {
-      throw new Error(`${where}: log_codes must be [from, to] with 0 <= from <= to <= 1023`);
-    }
+    if (codes !== null && codes[0] > codes[1]) throw new StamError('E_CONFIG', `${where}: log_codes must be [from, to] with from <= to`);
     return {
-      source: r.source as Rule['source'], kind: r.kind, log_class: logClass as number | null,
-      log_codes: codes as [number, number] | null, restore: restore,
-      effect: r.effect as Rule['effect'], category: r.category, severity: r.severity as Severity, title: r.title,
+      source: r.source, kind: r.kind, log_class: r.log_class ?? null, log_codes: codes, restore: r.restore ?? null,
+      effect: r.effect, category: r.category, severity: r.severity, title: r.title,
     };
   });
 }

@@ -19,13 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import {
-  createKafka, createLogger, createPool, createSecretBox, dropRunResources, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics,
+  createKafka, createLogger, createPool, createSecretBox, dropRunResources, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics, topicSpecs,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
 import { PanelConnection, encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/index.ts';
 import { createSimulator } from '../simulator/index.ts';
-import { topicSpecs } from '../cli/context.ts';
-import { stackUp } from '../cli/stack.ts';
+import { stackUp } from '../infra/stack.ts';
 
 const a = parseArgs({ options: {
   commands: { type: 'string', default: '200' }, panels: { type: 'string', default: '4' }, concurrency: { type: 'string', default: '1' },

@@ -27,11 +27,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type pg from 'pg';
 import WebSocket from 'ws';
-import { createKafka, createLogger, createPool, createProducer, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics } from '../platform/index.ts';
+import { createKafka, createLogger, createPool, createProducer, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics, topicSpecs } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { hashPassword } from '../gateway/index.ts';
-import { topicSpecs } from '../cli/context.ts';
-import { stackUp } from '../cli/stack.ts';
+import { stackUp } from '../infra/stack.ts';
 
 const a = parseArgs({ options: {
   alarms: { type: 'string', default: '100000' }, operators: { type: 'string', default: '20' }, clients: { type: 'string', default: '200' },

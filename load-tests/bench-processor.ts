@@ -5,25 +5,27 @@
  * measured in the same run with Kafka's ProducerPerformance/ConsumerPerformance.
  *   npm run bench:processor -- [events=100000] [panels=500]
  */
-import { createLogger, loadConfig } from '../platform/index.ts';
-import { codecFor } from '../schemas/index.ts';
-import { stackUp } from '../cli/stack.ts';
-import { buildTemplateDatabase, createTestEnv } from '../tests/helpers/env.ts';
-import { eventProducer, satelEvent } from '../tests/helpers/events.ts';
-import { startRole, msgIs } from '../tests/helpers/processes.ts';
+import { randomUUID } from 'node:crypto';
+import { createLogger, createProducer } from '../platform/index.ts';
+import { codecFor, topicName } from '../schemas/index.ts';
 import type { SatelEvent } from '../schemas/index.ts';
 import { measureBrokerBaseline } from './baseline.ts';
 import { procStats } from './proc-stats.ts';
 import { histogramQuantile, metricValue, parseMetrics, sumBuckets } from './prom-text.ts';
+import { msgIs, startRole } from './roles.ts';
+import { createRunEnv } from './run-env.ts';
 
 const EVENTS = Number(process.argv[2] ?? 100_000);
 const PANELS = Number(process.argv[3] ?? 500);
 const ZONES = 16;
 const log = createLogger('bench', 'warn');
 
-await stackUp(loadConfig(), log);
-await buildTemplateDatabase(log);
-const env = await createTestEnv({ PROCESSOR_MAX_BATCH: process.env.PROCESSOR_MAX_BATCH ?? '2000', FLOOD_THRESHOLD: '100000', LOG_LEVEL: 'warn' });
+const zoneEvent = (panelId: number, kind: 'ZONE_VIOLATION' | 'ZONE_RESTORE', zone: number, observedAt: number, n: number): SatelEvent => ({
+  event_id: randomUUID(), panel_id: panelId, kind, object_number: zone, panel_time: null, observed_at: observedAt,
+  fencing: 0, dedup_key: `bench:${panelId}:${zone}:${n}`, log: null, trace: null,
+});
+
+const env = await createRunEnv({ name: 'bproc', log, vars: { PROCESSOR_MAX_BATCH: process.env.PROCESSOR_MAX_BATCH ?? '2000', FLOOD_THRESHOLD: '100000', KAFKA_PARTITIONS: '3', LOG_LEVEL: 'warn' } });
 try {
   const panelIds: number[] = [];
   const { rows } = await env.pool.query<{ id: number }>(
@@ -40,15 +42,19 @@ try {
     const k = `${panel}:${zone}`;
     const n = count.get(k) ?? 0;
     count.set(k, n + 1);
-    events.push(satelEvent(panel, n % 2 === 0 ? 'ZONE_VIOLATION' : 'ZONE_RESTORE', zone, base + Math.floor(i / 100)));
+    events.push(zoneEvent(panel, n % 2 === 0 ? 'ZONE_VIOLATION' : 'ZONE_RESTORE', zone, base + Math.floor(i / 100), n));
   }
   const recordBytes = Math.round(events.slice(0, 1000).reduce((s, e) => s + codecFor('SatelEvent').encode(e).length, 0) / 1000);
 
-  const producer = await eventProducer(env.kafka, env.id);
+  const producer = await createProducer(env.kafka);
+  const topic = topicName('satel.events.v1', env.id);
+  const codec = codecFor('SatelEvent');
   const t0 = performance.now();
-  for (let i = 0; i < events.length; i += 2000) await producer.send(events.slice(i, i + 2000));
+  for (let i = 0; i < events.length; i += 2000) {
+    await producer.send({ topic, acks: -1, messages: events.slice(i, i + 2000).map((e) => ({ key: String(e.panel_id), value: codec.encode(e) })) });
+  }
   const produceS = (performance.now() - t0) / 1000;
-  await producer.close();
+  await producer.disconnect();
 
   const proc = startRole('alarm-processor', env.vars);
   await proc.waitForLog(msgIs('alarm processor consuming'));

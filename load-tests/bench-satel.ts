@@ -16,12 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import {
-  createKafka, createLogger, createPool, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics,
+  createKafka, createLogger, createPool, createRedis, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics, topicSpecs,
 } from '../platform/index.ts';
 import { codecFor, topicName } from '../schemas/index.ts';
 import { createSimulator } from '../simulator/index.ts';
-import { topicSpecs } from '../cli/context.ts';
-import { stackUp } from '../cli/stack.ts';
+import { stackUp } from '../infra/stack.ts';
 import { createTraceMirror } from './satel-trace-mirror.ts';
 import { procStats } from './proc-stats.ts';
 import { histogramQuantile, metricValue, parseMetrics, sumBuckets, type Metrics } from './prom-text.ts';

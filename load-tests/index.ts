@@ -6,3 +6,7 @@ export { account, matchPipelineEvents } from './accounting.ts';
 export type { Accounting, Arrival, Matching, PipelineEvent, SentEvent } from './accounting.ts';
 export type { LoadReport } from './report.ts';
 export { listScenarios, loadScenario, planScenario } from './scenario.ts';
+export { exitReport, logTail, msgIs, startRole } from './roles.ts';
+export type { RoleProcess } from './roles.ts';
+export { createRunEnv } from './run-env.ts';
+export type { RunEnv } from './run-env.ts';

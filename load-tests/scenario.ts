@@ -6,60 +6,62 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { Type, type Static } from '@sinclair/typebox';
+import { StamError } from '../platform/errors.ts';
+import { parseValue } from '../platform/validate.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('./scenarios/', import.meta.url));
 
 /** The simulator's rate generator accepts at most this; `rate: max` asks for it ("as fast as it can"). */
 export const MAX_RATE_EPS = 1_000_000;
 
-const int = z.number().int();
+const int = (o: { minimum?: number; maximum?: number; default?: number } = {}) => Type.Integer(o);
+const positive = (o: { maximum?: number; default?: number } = {}) => Type.Number({ exclusiveMinimum: 0, ...o });
 
-const TargetsSchema = z.object({
+const TargetsSchema = Type.Object({
   /** End-to-end (panel → operator screen) latency bounds, ms. */
-  p95_ms: z.number().positive().optional(),
-  p99_ms: z.number().positive().optional(),
-  max_ms: z.number().positive().optional(),
-  lost: int.nonnegative().optional(),
-  duplicated: int.nonnegative().optional(),
+  p95_ms: Type.Optional(positive()),
+  p99_ms: Type.Optional(positive()),
+  max_ms: Type.Optional(positive()),
+  lost: Type.Optional(int({ minimum: 0 })),
+  duplicated: Type.Optional(int({ minimum: 0 })),
   /** Pipeline throughput over the run, events/s. */
-  throughput_eps: z.number().positive().optional(),
+  throughput_eps: Type.Optional(positive()),
   /** Operator API latencies (p95, ms). */
-  list_p95_ms: z.number().positive().optional(),
-  claim_p95_ms: z.number().positive().optional(),
-}).strict();
+  list_p95_ms: Type.Optional(positive()),
+  claim_p95_ms: Type.Optional(positive()),
+}, { additionalProperties: false });
 
-export const ScenarioSchema = z.object({
-  name: z.string().regex(/^[a-z0-9-]+$/),
-  description: z.string(),
+export const ScenarioSchema = Type.Object({
+  name: Type.String({ pattern: '^[a-z0-9-]+$' }),
+  description: Type.String(),
   /** Simulated panels (each one object); the generator spreads events over them round-robin. */
-  panels: int.min(1).max(5_000),
+  panels: int({ minimum: 1, maximum: 5_000 }),
   /** Zones per panel the generator toggles (1..n). */
-  zones: int.min(1).max(128).default(8),
-  events: int.min(1).max(10_000_000),
+  zones: int({ minimum: 1, maximum: 128, default: 8 }),
+  events: int({ minimum: 1, maximum: 10_000_000 }),
   /** Events per second, or `max`; give this or duration_s. */
-  rate: z.union([z.number().positive().max(MAX_RATE_EPS), z.literal('max')]).optional(),
-  duration_s: z.number().positive().optional(),
+  rate: Type.Optional(Type.Union([positive({ maximum: MAX_RATE_EPS }), Type.Literal('max')], { description: `events per second up to ${MAX_RATE_EPS}, or max` })),
+  duration_s: Type.Optional(positive()),
   /** WebSocket operator clients that record every arrival. */
-  operators: int.min(1).max(200).default(2),
+  operators: int({ minimum: 1, maximum: 200, default: 2 }),
   /** Operators also work the queue: claim, acknowledge, resolve, close. */
-  work_queue: z.boolean().default(false),
+  work_queue: Type.Boolean({ default: false }),
   /** Pause between one operator's actions, ms. */
-  think_ms: int.min(0).default(1_000),
+  think_ms: int({ minimum: 0, default: 1_000 }),
   /** After the generator stops: wait until nothing moved for quiet_s, at most drain_timeout_s. */
-  quiet_s: z.number().positive().default(5),
-  drain_timeout_s: z.number().positive().default(120),
+  quiet_s: positive({ default: 5 }),
+  drain_timeout_s: positive({ default: 120 }),
   /** Records for the raw broker baseline (ProducerPerformance/ConsumerPerformance); 0 skips it. */
-  baseline_records: int.min(0).default(200_000),
+  baseline_records: int({ minimum: 0, default: 200_000 }),
   /** Settings for the roles of a self-contained run (environment variables). */
-  stack_env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-  targets: TargetsSchema.default({}),
-}).strict().superRefine((s, ctx) => {
-  if ((s.rate === undefined) === (s.duration_s === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of rate or duration_s' });
-});
+  stack_env: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()], { description: 'a string, number or boolean' }), { default: {} }),
+  targets: Type.Object(TargetsSchema.properties, { additionalProperties: false, default: {} }),
+}, { additionalProperties: false });
 
-export type ScenarioFile = z.infer<typeof ScenarioSchema>;
-export type Targets = z.infer<typeof TargetsSchema>;
+type ParsedScenario = Static<typeof ScenarioSchema>;
+export type ScenarioFile = Omit<ParsedScenario, 'stack_env'> & { stack_env: Record<string, string> };
+export type Targets = Static<typeof TargetsSchema>;
 
 /** Command-line overrides (`--panels --rate --duration --events --operators`). */
 export interface Overrides {
@@ -92,9 +94,9 @@ export function loadScenario(nameOrPath: string, dir = SCENARIO_DIR): ScenarioFi
 }
 
 export function parseScenario(text: string, where = 'scenario'): ScenarioFile {
-  const r = ScenarioSchema.safeParse(parseYaml(text));
-  if (!r.success) throw new Error(`${where}: ${r.error.issues.map((i) => `${i.path.join('.') || 'scenario'}: ${i.message}`).join('; ')}`);
-  return r.data;
+  const s = parseValue(ScenarioSchema, parseYaml(text), { where });
+  if ((s.rate === undefined) === (s.duration_s === undefined)) throw new StamError('E_VALIDATION', `${where}: give exactly one of rate or duration_s`);
+  return { ...s, stack_env: Object.fromEntries(Object.entries(s.stack_env).map(([k, v]) => [k, String(v)])) };
 }
 
 /**

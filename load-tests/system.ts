@@ -11,11 +11,10 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import {
-  createKafka, createPool, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics, sleep, type Config, type Logger,
+  createKafka, createPool, dropRunResources, ensureDatabase, loadConfig, migrate, provisionTopics, sleep, topicSpecs, type Config, type Logger,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
-import { topicSpecs } from '../cli/context.ts';
-import { stackUp } from '../cli/stack.ts';
+import { stackUp } from '../infra/stack.ts';
 import { findProcesses } from './processes.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));

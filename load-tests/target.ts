@@ -6,8 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
-import { createKafka, loadConfig, type Logger } from '../platform/index.ts';
-import { DEFAULT_OPS_PORTS } from '../cli/context.ts';
+import { createKafka, DEFAULT_OPS_PORTS, loadConfig, type Logger } from '../platform/index.ts';
 import { findProcesses } from './processes.ts';
 import type { Credentials, SystemUnderTest } from './system.ts';
 

@@ -1,4 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Admin, type IHeaders, type KafkaMessage, type Producer } from 'kafkajs';
+import { TOPICS, retentionMs, topicName } from '../schemas/index.ts';
+import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { counter } from './metrics.ts';
 
@@ -82,6 +84,21 @@ export async function provisionTopics(kafka: Kafka, specs: TopicSpec[], log: Log
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Topic specs from the catalogue and the configuration; alarm.updates has one partition (its offsets are the WS stream positions). */
+export function topicSpecs(config: Pick<Config, 'KAFKA_PARTITIONS' | 'KAFKA_EVENT_RETENTION_DAYS' | 'KAFKA_UPDATE_RETENTION_DAYS' | 'KAFKA_TOPIC_PREFIX' | 'KAFKA_REPLICATION_FACTOR'>): TopicSpec[] {
+  const day = 86_400_000;
+  const specs: TopicSpec[] = [];
+  for (const t of Object.values(TOPICS)) {
+    const isEvent = t.kind === 'event';
+    const partitions = t.base === 'alarm.updates.v1' ? 1 : isEvent ? config.KAFKA_PARTITIONS : 3;
+    const ms = retentionMs(t.base, { event: config.KAFKA_EVENT_RETENTION_DAYS, update: config.KAFKA_UPDATE_RETENTION_DAYS });
+    const name = topicName(t.base, config.KAFKA_TOPIC_PREFIX);
+    specs.push({ name, partitions, retentionMs: ms, replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+    specs.push({ name: dlqTopic(name), partitions: 1, retentionMs: Math.max(ms, 30 * day), replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+  }
+  return specs;
 }
 
 const dlqMessages = counter('stam_dlq_messages_total', 'messages sent to a dead-letter topic', ['topic', 'code']);

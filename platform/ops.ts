@@ -3,6 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger.ts';
 import { registry } from './metrics.ts';
 
+/** Where each role serves /healthz, /readyz and /metrics unless OPS_PORT says otherwise. */
+export const DEFAULT_OPS_PORTS: Readonly<Record<string, number>> = {
+  'satel-ingest': 9401, 'alarm-processor': 9402, 'outbox-relay': 9403, simulator: 9404, 'sms-ingest': 9405, notifier: 9406,
+  'command-processor': 9407,
+};
+
 /** A dependency check for /readyz; only the dependencies of enabled features are registered. */
 export interface ReadinessCheck { name: string; check: () => Promise<void> }
 

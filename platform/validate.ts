@@ -31,7 +31,7 @@ export function parseValue<T extends TSchema>(schema: T, data: unknown, opts: Pa
   return value;
 }
 
-/** The problems of `value` against `schema` (at most `max`, one per path), in readable words. */
+/** The problems of `value` against `schema` (at most `max`, one per path, in the schema's field order), in readable words. */
 export function issuesOf(schema: TSchema, value: unknown, max = 5): Issue[] {
   const out: Issue[] = [];
   const seen = new Set<string>();
@@ -41,9 +41,10 @@ export function issuesOf(schema: TSchema, value: unknown, max = 5): Issue[] {
     if ([...seen].some((p) => p === path || path.startsWith(`${p}.`))) continue;
     seen.add(path);
     out.push({ path, message: describe(e) });
-    if (out.length >= max) break;
   }
-  return out;
+  const fields = Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
+  const rank = (i: Issue) => { const n = fields.indexOf(i.path.split('.')[0] ?? ''); return n < 0 ? fields.length : n; };
+  return out.sort((a, b) => rank(a) - rank(b)).slice(0, max);
 }
 
 const dotted = (pointer: string): string => pointer.split('/').filter(Boolean).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~')).join('.');

@@ -1,5 +1,5 @@
 import { createLogger, loadConfig } from '../platform/index.ts';
-import { stackDown, stackUp } from '../cli/stack.ts';
+import { stackDown, stackUp } from '../infra/stack.ts';
 import { buildTemplateDatabase } from './helpers/env.ts';
 
 /**

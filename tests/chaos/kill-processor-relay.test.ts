@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codecFor, topicName } from '../../schemas/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent } from '../helpers/events.ts';
-import { startRole, msgIs, type RoleProcess } from '../helpers/processes.ts';
+import { startRole, msgIs, type RoleProcess } from '../../load-tests/index.ts';
 import { createPanel, waitUntil } from '../helpers/system.ts';
 import type { SatelEvent } from '../../schemas/index.ts';
 import { createRng } from '../../platform/random.ts';

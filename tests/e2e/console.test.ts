@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent, type EventProducer } from '../helpers/events.ts';
 import { createUser, type TestUser } from '../helpers/gateway.ts';
-import { msgIs, startRole, type RoleProcess } from '../helpers/processes.ts';
+import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
 import { createPanel, waitUntil } from '../helpers/system.ts';
 
 /**

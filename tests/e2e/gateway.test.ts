@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_RESTART } from '../../gateway/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createUser, insertAlarm, type TestUser } from '../helpers/gateway.ts';
-import { msgIs, startRole, type RoleProcess } from '../helpers/processes.ts';
+import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
 import { api, login, waitUntil } from '../helpers/system.ts';
 import { alarmUpdate, connectStream } from '../helpers/ws.ts';
 

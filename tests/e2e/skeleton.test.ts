@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
-import { exitReport, startRole, msgIs, type RoleProcess } from '../helpers/processes.ts';
+import { exitReport, startRole, msgIs, type RoleProcess } from '../../load-tests/index.ts';
 import { createOperator, createPanel, login, openWs, waitUntil, type WsClient } from '../helpers/system.ts';
 
 /**

@@ -6,7 +6,7 @@ import amqp from 'amqplib';
 import { COMMANDS_EXCHANGE, declareCommandTopology } from '../../commands/index.ts';
 import { createSecretBox, generateSecretKey, parseSecretKeys, type Pool } from '../../platform/index.ts';
 import type { Panel } from '../../simulator/index.ts';
-import { msgIs, startRole, type RoleProcess } from './processes.ts';
+import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
 import { api, waitUntil } from './system.ts';
 
 const run = promisify(execFile);

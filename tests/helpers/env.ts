@@ -2,9 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createKafka, createLogger, createPool, createRedis, dropRunResources, loadConfig, migrate, provisionTopics, type Config, type Logger, type Pool, type Redis } from '../../platform/index.ts';
+import { createKafka, createLogger, createPool, createRedis, dropRunResources, loadConfig, migrate, provisionTopics, topicSpecs, type Config, type Logger, type Pool, type Redis } from '../../platform/index.ts';
 import { seedRulesIfEmpty } from '../../processors/index.ts';
-import { topicSpecs } from '../../cli/context.ts';
 import type { Kafka } from 'kafkajs';
 
 

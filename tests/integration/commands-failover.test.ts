@@ -3,7 +3,7 @@ import { createLogger } from '../../platform/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { createUser } from '../helpers/gateway.ts';
-import { msgIs, startRole, type RoleProcess } from '../helpers/processes.ts';
+import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
 import { createPanel, login, waitUntil } from '../helpers/system.ts';
 import { createVhost, recordFrames, sendCommand, startGatewayRole, storeUserCode, terminal, testSecrets } from '../helpers/commands.ts';
 

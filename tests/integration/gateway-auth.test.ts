@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateSigningKey } from '../../gateway/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { call, createUser, loginInject, startGateway, type GatewayUnderTest, type TestUser } from '../helpers/gateway.ts';
-import { startRole } from '../helpers/processes.ts';
+import { startRole } from '../../load-tests/index.ts';
 import { waitUntil } from '../helpers/system.ts';
 
 describe('gateway authentication', () => {

@@ -7,7 +7,7 @@ import { createLogger, createSecretBox, generateSecretKey, loadSecretKeyRing, pa
 import { rotateStoredSecrets, sweepExpiredModes } from '../../gateway/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { call, createUser, loginInject, startGateway, type GatewayUnderTest } from '../helpers/gateway.ts';
-import { startRole } from '../helpers/processes.ts';
+import { startRole } from '../../load-tests/index.ts';
 
 const K1 = generateSecretKey('k1');
 const K2 = generateSecretKey('k2');

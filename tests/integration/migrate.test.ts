@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, ensureDatabase, migrate, provisionTopics, isStamError, readMigrations } from '../../platform/index.ts';
-import { topicSpecs } from '../../cli/context.ts';
+import { createLogger, ensureDatabase, isStamError, migrate, provisionTopics, readMigrations, topicSpecs } from '../../platform/index.ts';
 import { adminUrl, createTestEnv, type TestEnv } from '../helpers/env.ts';
-import { startRole } from '../helpers/processes.ts';
+import { startRole } from '../../load-tests/index.ts';
 
 const log = createLogger('test-migrate', 'silent');
 

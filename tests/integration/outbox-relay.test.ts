@@ -4,7 +4,7 @@ import { createOutboxRelay } from '../../processors/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../../schemas/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { waitUntil } from '../helpers/system.ts';
-import { startRole } from '../helpers/processes.ts';
+import { startRole } from '../../load-tests/index.ts';
 
 const log = createLogger('test-relay', 'silent');
 

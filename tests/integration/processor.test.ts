@@ -6,7 +6,7 @@ import { topicName } from '../../schemas/index.ts';
 import { adminUrl, createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent, type EventProducer } from '../helpers/events.ts';
 import { createPanel, waitUntil } from '../helpers/system.ts';
-import { startRole } from '../helpers/processes.ts';
+import { startRole } from '../../load-tests/index.ts';
 
 const MIN = 60_000;
 const log = createLogger('test-processor', 'silent');

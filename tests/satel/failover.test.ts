@@ -3,7 +3,7 @@ import { createLogger } from '../../platform/index.ts';
 import type { SatelEvent } from '../../schemas/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
-import { msgIs, startRole, type RoleProcess } from '../helpers/processes.ts';
+import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
 import { addPanel, counts, tailTopic, type TopicTail } from '../helpers/satel.ts';
 import { waitUntil } from '../helpers/system.ts';
 

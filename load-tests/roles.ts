@@ -2,7 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
-const bin = fileURLToPath(new URL('../../bin/stam.mjs', import.meta.url));
+/**
+ * `stam <role>` as a real child process with its JSON log captured: how tests and benchmarks run the
+ * roles exactly as production does, and wait for what they log.
+ */
+
+const bin = fileURLToPath(new URL('../bin/stam.mjs', import.meta.url));
 
 export interface RoleProcess {
   role: string;
