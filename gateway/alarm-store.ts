@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ALARM_STATUSES, decideTransition, type AlarmAction, type AlarmStatus } from '../domain/index.ts';
-import { StamError, type Pool } from '../platform/index.ts';
+import { StamError, auditInsertSelect, type Pool } from '../platform/index.ts';
 import { toAlarmUpdate } from '../processors/index.ts';
 import type { AlarmUpdate } from '../schemas/index.ts';
 import { can, inScope, scopeParam, type Principal } from './rbac.ts';
@@ -138,6 +138,21 @@ async function current(pool: Pool, p: Principal, id: number): Promise<Current> {
 const stale = (id: number, a: Current, expected: number) =>
   conflict('E_ALARM_CONFLICT', `alarm ${id} changed: it is ${a.status}${a.owner ? ` (owner ${a.owner})` : ''} at version ${a.version}, not ${expected}`, a);
 
+// The alarm, its action, its audit row and its outbox row, written together only if the version still matches
+// (built once: the text is the prepared statement's identity).
+const AUDIT_TRANSITION = auditInsertSelect({
+  userId: '$6', username: '$10', action: `'alarm.' || $7`, targetType: `'alarm'`, targetId: 'id::text', requestId: '$11', ip: '$12', details: '$13',
+}, 'upd');
+const TRANSITION = `WITH upd AS (
+     UPDATE alarms SET status = $2, version = $3, claimed_by = $4,
+            claimed_at = CASE WHEN $4::bigint IS DISTINCT FROM claimed_by THEN CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() END ELSE claimed_at END,
+            resolution_code = COALESCE($5, resolution_code), updated_at = now()
+      WHERE id = $1 AND version = $15 RETURNING id),
+   act AS (INSERT INTO alarm_actions (alarm_id, user_id, action, from_status, to_status, version, note) SELECT id, $6, $7, $8, $2, $3, $9 FROM upd),
+   aud AS (${AUDIT_TRANSITION}),
+   box AS (INSERT INTO outbox (kind, key, payload, push) SELECT 'alarm.update', id::text, $14, false FROM upd)
+   SELECT pg_notify('stam_outbox', '') FROM upd`;
+
 /**
  * One operator action on one alarm. The alarm is read, the expected version and the ownership rules
  * (domain/lifecycle.ts) are checked, then ONE statement writes the alarm, `alarm_actions`, `audit_log`
@@ -160,16 +175,7 @@ export async function transition(pool: Pool, p: Principal, id: number, t: Transi
   const update = toAlarmUpdate(next, [], Date.now());
   const details = { from: a.status, to: d.to, version: next.version, note: t.note ?? null, resolution_code: t.resolutionCode ?? null, previous_owner: a.owner };
   const { rowCount } = await pool.query(prepared(
-    `WITH upd AS (
-       UPDATE alarms SET status = $2, version = $3, claimed_by = $4,
-              claimed_at = CASE WHEN $4::bigint IS DISTINCT FROM claimed_by THEN CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() END ELSE claimed_at END,
-              resolution_code = COALESCE($5, resolution_code), updated_at = now()
-        WHERE id = $1 AND version = $15 RETURNING id),
-     act AS (INSERT INTO alarm_actions (alarm_id, user_id, action, from_status, to_status, version, note) SELECT id, $6, $7, $8, $2, $3, $9 FROM upd),
-     aud AS (INSERT INTO audit_log (user_id, username, action, target_type, target_id, request_id, ip, details)
-             SELECT $6, $10, 'alarm.' || $7, 'alarm', id::text, $11, $12, $13 FROM upd),
-     box AS (INSERT INTO outbox (kind, key, payload, push) SELECT 'alarm.update', id::text, $14, false FROM upd)
-     SELECT pg_notify('stam_outbox', '') FROM upd`,
+    TRANSITION,
     [id, d.to, next.version, d.ownerId, t.resolutionCode ?? null, p.id, t.action, a.status, t.note ?? null, p.username, t.requestId, t.ip, details, update, a.version],
   ));
   if (rowCount === 0) throw stale(id, await current(pool, p, id), t.version);

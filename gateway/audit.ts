@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Pool, PoolClient } from '../platform/index.ts';
+import { writeAudit, type Pool, type PoolClient } from '../platform/index.ts';
 import { Nullable, Timestamp, errors, type RouteDeps } from './http.ts';
 
 export interface AuditEntry {
@@ -15,11 +15,10 @@ export interface AuditEntry {
 
 /** One audit row, carrying the request id and address; run it in the caller's transaction when there is one. */
 export async function audit(db: Pool | PoolClient, req: FastifyRequest | undefined, e: AuditEntry): Promise<void> {
-  await db.query(
-    'INSERT INTO audit_log (user_id, username, action, target_type, target_id, request_id, ip, details) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [e.userId !== undefined ? e.userId : req?.principal?.id ?? null, e.username !== undefined ? e.username : req?.principal?.username ?? null,
-      e.action, e.targetType ?? null, e.targetId === undefined ? null : String(e.targetId), req?.id ?? null, req?.ip ?? null, e.details ?? {}],
-  );
+  await writeAudit(db, {
+    userId: e.userId !== undefined ? e.userId : req?.principal?.id ?? null, username: e.username !== undefined ? e.username : req?.principal?.username ?? null,
+    action: e.action, targetType: e.targetType ?? null, targetId: e.targetId ?? null, requestId: req?.id ?? null, ip: req?.ip ?? null, details: e.details ?? {},
+  });
 }
 
 const AuditQuery = Type.Object({

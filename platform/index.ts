@@ -7,6 +7,8 @@ export type { Logger } from './logger.ts';
 export { counter, gauge, histogram, registry } from './metrics.ts';
 export { createPool, ensureDatabase, inTransaction, withClient } from './db.ts';
 export type { Pool, PoolClient } from './db.ts';
+export { auditInsertSelect, writeAudit } from './audit.ts';
+export type { AuditActor, AuditRecord, AuditSelect } from './audit.ts';
 export { migrate, readMigrations } from './migrate.ts';
 export { createKafka, createProducer, provisionTopics, sendToDlq } from './kafka.ts';
 export type { Admin, Consumer, DeadLetter, EachBatchPayload, IHeaders, KafkaMessage, Producer, TopicSpec } from './kafka.ts';
