@@ -6,13 +6,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { counter, histogram, isStamError, registry, runChecks } from '../platform/index.ts';
 import { alarmRoutes } from './alarms-routes.ts';
-import { auditRoutes } from './audit.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { commandRoutes } from './commands-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { authRoutes } from './auth-routes.ts';
 import { deviceRoutes } from './devices-routes.ts';
 import { DEFAULT_SETTINGS, ErrorBody, HTTP_STATUS, type GatewayDeps, type RouteDeps } from './http.ts';
-import { objectRoutes, sweepExpiredModes } from './objects-routes.ts';
+import { objectRoutes } from './objects-routes.ts';
+import { sweepExpiredModes } from './objects-store.ts';
 import { panelRoutes } from './panels-routes.ts';
 import { realtimeRoutes } from './realtime.ts';
 

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StamError, counter } from '../platform/index.ts';
-import { audit } from './audit.ts';
+import { createAuditStore } from './audit-store.ts';
 import type { Authenticator } from './auth.ts';
-import { Nullable, errors, principalOf, type RouteDeps } from './http.ts';
+import { Nullable, actorOf, errors, principalOf, type RouteDeps } from './http.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { issueRefreshToken, refreshError, revokeFamilyOf, rotateRefreshToken } from './tokens.ts';
 
@@ -32,6 +32,7 @@ let dummyHash: Promise<string> | undefined;
  */
 export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenticator): void {
   const { pool, redis, keys, settings: s } = deps;
+  const audit = createAuditStore(pool);
   const addressKey = (ip: string) => `login:fail:${ip}`;
 
   async function addressBlockedFor(ip: string): Promise<number> {
@@ -70,7 +71,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
     const blockedS = await addressBlockedFor(req.ip);
     if (blockedS > 0) {
       m.logins.inc({ outcome: 'throttled' });
-      await audit(pool, req, { action: 'auth.login_throttled', userId: null, username, details: { retry_after_s: blockedS } });
+      await audit.record({ ...actorOf(req), action: 'auth.login_throttled', userId: null, username, details: { retry_after_s: blockedS } });
       void res.header('retry-after', String(blockedS));
       throw new StamError('E_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil(blockedS / 60)} min`, { details: { retry_after_s: blockedS } });
     }
@@ -79,7 +80,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
     const user = rows[0];
     if (user?.locked_until && user.locked_until.getTime() > Date.now()) {
       m.logins.inc({ outcome: 'locked' });
-      await audit(pool, req, { action: 'auth.login_locked', userId: user.id, username });
+      await audit.record({ ...actorOf(req), action: 'auth.login_locked', userId: user.id, username });
       throw new StamError('E_AUTH_LOCKED', `account locked after too many failed logins until ${user.locked_until.toISOString()}`, { details: { locked_until: user.locked_until.toISOString() } });
     }
     dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
@@ -98,14 +99,14 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
       }
       const locked = lockedUntil !== null && lockedUntil.getTime() > Date.now();
       m.logins.inc({ outcome: locked ? 'locked' : 'rejected' });
-      await audit(pool, req, { action: 'auth.login_failed', userId: user?.id ?? null, username, details: { reason: !user ? 'unknown user' : user.disabled && passwordOk ? 'disabled' : 'password', locked } });
+      await audit.record({ ...actorOf(req), action: 'auth.login_failed', userId: user?.id ?? null, username, details: { reason: !user ? 'unknown user' : user.disabled && passwordOk ? 'disabled' : 'password', locked } });
       if (locked) throw new StamError('E_AUTH_LOCKED', `account locked after too many failed logins until ${lockedUntil!.toISOString()}`, { details: { locked_until: lockedUntil!.toISOString() } });
       throw new StamError('E_AUTH_INVALID', 'wrong username or password');
     }
     await pool.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)', [user.id]);
     auth.invalidate(user.id);
     const t = await tokensFor(user);
-    await audit(pool, req, { action: 'auth.login', userId: user.id, username, details: { family: t.refresh!.family } });
+    await audit.record({ ...actorOf(req), action: 'auth.login', userId: user.id, username, details: { family: t.refresh!.family } });
     m.logins.inc({ outcome: 'ok' });
     return reply(user, t, t.refresh!);
   });
@@ -119,7 +120,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
   }, async (req) => {
     const out = await rotateRefreshToken(pool, req.body.refresh_token, s.refreshTtlS);
     if (!out.ok) {
-      if (out.reason === 'reused') await audit(pool, req, { action: 'auth.refresh_reused', userId: out.userId ?? null, username: null, details: { family: out.family, revoked: 'family' } });
+      if (out.reason === 'reused') await audit.record({ ...actorOf(req), action: 'auth.refresh_reused', userId: out.userId ?? null, username: null, details: { family: out.family, revoked: 'family' } });
       throw refreshError(out.reason);
     }
     const { rows } = await pool.query<UserRow>('SELECT id, username, display_name, role, disabled FROM users WHERE id = $1', [out.userId]);
@@ -138,7 +139,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
     schema: { tags: ['auth'], summary: 'End the session: the refresh token and its whole family are revoked', body: RefreshBody, response: { 204: Type.Null(), 400: Type.Ref('Error') } },
   }, async (req, res) => {
     const revoked = await revokeFamilyOf(pool, req.body.refresh_token);
-    if (revoked) await audit(pool, req, { action: 'auth.logout', userId: revoked.userId, username: null, details: { family: revoked.family } });
+    if (revoked) await audit.record({ ...actorOf(req), action: 'auth.logout', userId: revoked.userId, username: null, details: { family: revoked.family } });
     return res.status(204).send();
   });
 

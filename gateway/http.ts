@@ -1,6 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { StamError, type Config, type ErrorCode, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type SecretBox } from '../platform/index.ts';
+import { StamError, type AuditActor, type Config, type ErrorCode, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type SecretBox } from '../platform/index.ts';
 import type { CommandApiOptions } from '../commands/index.ts';
 import type { Claims, KeyRing } from './keys.ts';
 import type { Permission, Principal } from './rbac.ts';
@@ -94,15 +94,11 @@ export function principalOf(req: FastifyRequest): Principal {
   return req.principal;
 }
 
-export function notFound(what: string, id: number | string): StamError {
-  return new StamError('E_NOT_FOUND', `${what} ${id} not found`);
+/** Who made a request and from where, for its audit rows (stores write them in their transactions). */
+export function actorOf(req: FastifyRequest): AuditActor {
+  return { userId: req.principal?.id ?? null, username: req.principal?.username ?? null, requestId: req.id, ip: req.ip };
 }
 
-/** PostgreSQL unique/foreign-key violations as client errors with a readable message. */
-export function mapDbError(err: unknown): unknown {
-  const e = err as { code?: string; constraint?: string; detail?: string };
-  if (e.code === '23505') return new StamError('E_CONFLICT', `already exists (${e.constraint ?? 'unique'})`, { cause: err });
-  if (e.code === '23503') return new StamError('E_VALIDATION', `refers to a record that does not exist (${e.constraint ?? 'foreign key'})`, { cause: err });
-  if (e.code === '23514') return new StamError('E_VALIDATION', `value out of range (${e.constraint ?? 'check'})`, { cause: err });
-  return err;
+export function notFound(what: string, id: number | string): StamError {
+  return new StamError('E_NOT_FOUND', `${what} ${id} not found`);
 }

@@ -11,5 +11,5 @@ export { createAlarmStream, BUFFER_KEY, EPOCH_KEY } from './stream.ts';
 export type { AlarmStream } from './stream.ts';
 export type { AlarmMessage, StreamMessage } from './messages.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';
-export { sweepExpiredModes } from './objects-routes.ts';
+export { sweepExpiredModes } from './objects-store.ts';
 export { rotateStoredSecrets, SEALED_COLUMNS } from './secret-store.ts';
