@@ -1,7 +1,8 @@
 export { buildGateway } from './app.ts';
 export type { Gateway } from './app.ts';
-export { DEFAULT_SETTINGS, settingsFromConfig } from './http.ts';
-export type { GatewayDeps, GatewaySettings } from './http.ts';
+export type { GatewayDeps } from './http.ts';
+export { settingsFromConfig } from './settings.ts';
+export type { GatewaySettings } from './settings.ts';
 export { KeyRing, rotateSigningKey } from './keys.ts';
 export type { Claims } from './keys.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
