@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { inTransaction, type Logger, type Pool, type PoolClient, type Redis } from '../platform/index.ts';
+import { loginFailuresKey } from './redis-keys.ts';
 
 /** An account as login needs it. */
 export interface LoginUser { id: number; username: string; display_name: string; password_hash: string; role: string; disabled: boolean; locked_until: Date | null }
@@ -114,12 +115,11 @@ export type AuthStore = ReturnType<typeof createAuthStore>;
  */
 export function createAddressThrottle(deps: { redis: Redis; log: Logger; maxFailures: number; windowS: number }) {
   const { redis } = deps;
-  const key = (ip: string) => `login:fail:${ip}`;
   return {
     /** Seconds until `ip` may try again; 0 when it is not throttled. */
     async blockedFor(ip: string): Promise<number> {
       try {
-        const [count, ttl] = await Promise.all([redis.get(key(ip)), redis.ttl(key(ip))]);
+        const [count, ttl] = await Promise.all([redis.get(loginFailuresKey(ip)), redis.ttl(loginFailuresKey(ip))]);
         return Number(count ?? 0) >= deps.maxFailures ? Math.max(ttl, 1) : 0;
       } catch (err) {
         deps.log.warn({ err: (err as Error).message }, 'login address throttle unavailable (Redis); account locks still apply');
@@ -127,7 +127,7 @@ export function createAddressThrottle(deps: { redis: Redis; log: Logger; maxFail
       }
     },
     async countFailure(ip: string): Promise<void> {
-      await redis.multi().incr(key(ip)).expire(key(ip), deps.windowS, 'NX').exec().catch(() => undefined);
+      await redis.multi().incr(loginFailuresKey(ip)).expire(loginFailuresKey(ip), deps.windowS, 'NX').exec().catch(() => undefined);
     },
   };
 }

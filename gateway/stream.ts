@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { counter, gauge, histogram, panelStateChannel, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
+import { counter, gauge, histogram, panelStateChannel, panelStateKey, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
 import type { AlarmMessage, Recorded, StreamEvent } from './messages.ts';
+import { BUFFER_KEY, EPOCH_KEY } from './redis-keys.ts';
 import { contiguousFrom } from './resume.ts';
 import { configDefaults } from './settings.ts';
 
@@ -14,9 +15,6 @@ const m = {
   recordFailures: counter('stam_gateway_stream_record_failures_total', 'failed writes of the stream buffer/history', ['store']),
   lag: histogram('stam_gateway_update_age_seconds', 'alarm update age (updated_at → read by the gateway)', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
 };
-
-export const BUFFER_KEY = 'ws:events:buffer';
-export const EPOCH_KEY = 'ws:epoch';
 
 export type Subscriber = (msg: StreamEvent) => void;
 
@@ -169,7 +167,7 @@ export function createAlarmStream(opts: AlarmStreamOptions) {
     const ids = [...dirtyPanels];
     dirtyPanels.clear();
     for (const id of ids) {
-      const [h, objectId] = await Promise.all([redis.hgetall(`panel:${id}:state`), objectOfPanel(id)]);
+      const [h, objectId] = await Promise.all([redis.hgetall(panelStateKey(id)), objectOfPanel(id)]);
       if (objectId === undefined || !h.state) continue;
       publish({
         type: 'panel.state', epoch, position: delivered, panel_id: id, object_id: objectId,

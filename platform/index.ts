@@ -12,7 +12,7 @@ export type { AuditActor, AuditRecord, AuditSelect } from './audit.ts';
 export { migrate, readMigrations } from './migrate.ts';
 export { createKafka, createProducer, provisionTopics, sendToDlq } from './kafka.ts';
 export type { Admin, Consumer, DeadLetter, EachBatchPayload, IHeaders, KafkaMessage, Producer, TopicSpec } from './kafka.ts';
-export { createRedis, panelStateChannel } from './redis.ts';
+export { createRedis, panelStateChannel, panelStateKey } from './redis.ts';
 export type { Redis } from './redis.ts';
 export { runChecks, startOpsServer } from './ops.ts';
 export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';
