@@ -1,17 +1,14 @@
+// What other modules use of the gateway: building it (cli/roles.ts, tests), its stream, keys and
+// passwords for the CLI, and the few names tests check against.
 export { buildGateway } from './app.ts';
 export type { Gateway } from './app.ts';
-export type { GatewayDeps } from './http.ts';
 export { settingsFromConfig } from './settings.ts';
 export type { GatewaySettings } from './settings.ts';
 export { KeyRing, rotateSigningKey } from './keys.ts';
-export type { Claims } from './keys.ts';
-export { hashPassword, verifyPassword } from './passwords.ts';
-export { PERMISSIONS, ROLES, can } from './rbac.ts';
-export type { Permission, Role } from './rbac.ts';
+export { hashPassword } from './passwords.ts';
 export { createAlarmStream } from './stream.ts';
-export { EPOCH_KEY } from './redis-keys.ts';
 export type { AlarmStream } from './stream.ts';
-export type { AlarmMessage, StreamMessage } from './messages.ts';
+export { EPOCH_KEY } from './redis-keys.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';
 export { sweepExpiredModes } from './objects-store.ts';
-export { rotateStoredSecrets, SEALED_COLUMNS } from './secret-store.ts';
+export { rotateStoredSecrets } from './secret-store.ts';
