@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { addKeyToFile, configureSecrets, generateSecretKey } from '../platform/index.ts';
+import { addKeyToFile, configureSecrets, generateSecretKey, writeAudit } from '../platform/index.ts';
 import { KeyRing, rotateSigningKey, rotateStoredSecrets } from '../gateway/index.ts';
 import { configOrExit, roleContext } from './context.ts';
 
@@ -23,7 +23,7 @@ export function keysCommand(): Command {
     const ctx = roleContext('keys');
     try {
       const { kid, removed } = rotateSigningKey(ctx.config.JWT_KEY_DIR);
-      await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'keys.rotate', 'jwt-key', $1, $2)`, [kid, { removed }])
+      await writeAudit(ctx.pool(), { username: 'cli', action: 'keys.rotate', targetType: 'jwt-key', targetId: kid, details: { removed } })
         .catch((err: Error) => process.stderr.write(`stam keys rotate: not audited (${err.message})\n`));
       return `new signing key ${kid}${removed.length ? `; removed ${removed.join(', ')}` : ''}; gateways pick it up within JWT_KEY_RELOAD_S (${ctx.config.JWT_KEY_RELOAD_S} s)`;
     } finally {
@@ -60,7 +60,7 @@ export function secretsCommand(): Command {
         }
         const box = configureSecrets({ keys: c.SECRETS_KEYS, keyFile: c.SECRETS_KEY_FILE, generate: c.NODE_ENV !== 'production' });
         const moved = await rotateStoredSecrets(ctx.pool(), box);
-        await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'secrets.rotate', 'secrets-key', $1, $2)`, [box.activeKid, moved]);
+        await writeAudit(ctx.pool(), { username: 'cli', action: 'secrets.rotate', targetType: 'secrets-key', targetId: box.activeKid, details: moved });
         return `active key ${box.activeKid}; re-encrypted ${Object.entries(moved).map(([k, n]) => `${k}: ${n}`).join(', ')}`;
       } finally {
         await ctx.close();

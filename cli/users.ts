@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { hashPassword } from '../gateway/index.ts';
+import { writeAudit } from '../platform/index.ts';
 import { roleContext } from './context.ts';
 
 const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM'];
@@ -42,7 +43,7 @@ export function userCommand(): Command {
         'INSERT INTO users (username, display_name, password_hash, role) VALUES ($1, $2, $3, $4) RETURNING id',
         [username, o.displayName ?? username, hash, o.role],
       ).catch((err: Error & { code?: string }) => { throw err.code === '23505' ? new Error(`user ${username} exists`) : err; });
-      await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'user.add', 'user', $1, $2)`, [String(rows[0]!.id), { username, role: o.role }]);
+      await writeAudit(ctx.pool(), { username: 'cli', action: 'user.add', targetType: 'user', targetId: rows[0]!.id, details: { username, role: o.role } });
       return `user ${username} (${o.role}) created`;
     }));
   user.command('passwd <username>').option('--password-stdin', 'read the password from standard input')
@@ -50,21 +51,21 @@ export function userCommand(): Command {
       const hash = await hashPassword(await passwordFromStdin(Boolean(o.passwordStdin)));
       const r = await ctx.pool().query('UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = now() WHERE username = $1', [username, hash]);
       if (r.rowCount === 0) throw new Error(`no user ${username}`);
-      await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id) VALUES ('cli', 'user.passwd', 'user', $1)`, [username]);
+      await writeAudit(ctx.pool(), { username: 'cli', action: 'user.passwd', targetType: 'user', targetId: username });
       return `password of ${username} changed`;
     }));
   user.command('disable <username>').action((username: string) => withDb(async (ctx) => {
     const r = await ctx.pool().query('UPDATE users SET disabled = true, updated_at = now() WHERE username = $1', [username]);
     if (r.rowCount === 0) throw new Error(`no user ${username}`);
     await ctx.pool().query(`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = (SELECT id FROM users WHERE username = $1) AND revoked_at IS NULL`, [username]);
-    await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id) VALUES ('cli', 'user.disable', 'user', $1)`, [username]);
+    await writeAudit(ctx.pool(), { username: 'cli', action: 'user.disable', targetType: 'user', targetId: username });
     return `${username} disabled`;
   }));
   user.command('assign <username> <objectId>').description('let a TECHNICIAN or FIELD_WORKER see an object').action((username: string, objectId: string) => withDb(async (ctx) => {
     const r = await ctx.pool().query(
       'INSERT INTO user_objects (user_id, object_id) SELECT u.id, o.id FROM users u, objects o WHERE u.username = $1 AND o.id = $2 ON CONFLICT DO NOTHING',
       [username, Number(objectId)]);
-    await ctx.pool().query(`INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('cli', 'user.assign', 'user', $1, $2)`, [username, { objectId }]);
+    await writeAudit(ctx.pool(), { username: 'cli', action: 'user.assign', targetType: 'user', targetId: username, details: { objectId } });
     return r.rowCount ? `${username} assigned to object ${objectId}` : `nothing changed (unknown user or object, or already assigned)`;
   }));
   return user;

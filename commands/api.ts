@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { inTransaction, type Pool } from '../platform/index.ts';
+import { inTransaction, writeAudit, type Pool, type PoolClient } from '../platform/index.ts';
 import { commandResult, normalizeParams, type CommandAction, type CommandMessage, type CommandParams } from './contract.ts';
 import { createCommandLedger } from './ledger.ts';
 import type { CommandPublisher } from './publisher.ts';
@@ -60,8 +60,6 @@ export type CommandRequestOutcome =
   /** Nothing left this process: failed at once (recorded, audited, sent to the operator like any result). */
   | { kind: 'not-sent'; command: CommandMessage; reason: string };
 
-const auditSql = `INSERT INTO audit_log (user_id, username, action, target_type, target_id, request_id, ip, details) VALUES ($1, $2, $3, 'command', $4, $5, $6, $7)`;
-
 /**
  * The publishing side: the `commands` row (PENDING) and its audit row are committed first, then the
  * message is published with confirms. Whatever happens after the commit, the command ends in one terminal
@@ -74,16 +72,19 @@ export async function requestCommand(pool: Pool, publisher: CommandPublisher, r:
     v: 1, command_id: randomUUID(), panel_id: r.panelId, action: r.action, params: normalizeParams(r.action, r.params), requested_by: r.requester,
     created_at: now, expires_at: now + r.ttlS * 1000, trace: null,
   };
-  const audit = (action: string, details: Record<string, unknown>) =>
-    pool.query(auditSql, [r.requester.id, r.requester.username, action, command.command_id, r.requestId ?? null, r.ip ?? null, details]);
+  const audit = (action: string, details: Record<string, unknown>, db: Pool | PoolClient = pool) => writeAudit(db, {
+    userId: r.requester.id, username: r.requester.username, action, targetType: 'command', targetId: command.command_id,
+    requestId: r.requestId ?? null, ip: r.ip ?? null, details,
+  });
   await inTransaction(pool, async (db) => {
     await db.query(
       `INSERT INTO commands (id, panel_id, action, params, requested_by, reason, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0))`,
       [command.command_id, command.panel_id, command.action, command.params, r.requester.id, r.reason, command.created_at, command.expires_at],
     );
-    await db.query(auditSql, [r.requester.id, r.requester.username, 'command.requested', command.command_id, r.requestId ?? null, r.ip ?? null,
-      { panel_id: r.panelId, action: r.action, params: command.params, reason: r.reason, expires_at: new Date(command.expires_at).toISOString() }]);
+    await audit('command.requested', {
+      panel_id: r.panelId, action: r.action, params: command.params, reason: r.reason, expires_at: new Date(command.expires_at).toISOString(),
+    }, db);
   });
   const out = await publisher.publish(command);
   if (out.confirmed) {

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../platform/index.ts';
+import { auditInsertSelect, type Pool, type PoolClient } from '../platform/index.ts';
 import type { CommandResult } from '../schemas/index.ts';
 import { isCommandId, normalizeParams, type CommandAction, type CommandMessage, type CommandParams } from './contract.ts';
 
@@ -55,6 +55,20 @@ export interface CommandLedger {
   release(commandId: string, driverId: string): Promise<boolean>;
 }
 
+// The audit row of each step, written by the statement that takes the step.
+const AUDIT_CLAIM = auditInsertSelect({
+  username: `'system:' || $3`, action: `'command.executing'`, targetType: `'command'`, targetId: 'command_id::text',
+  details: `jsonb_build_object('driver', $3::text, 'fencing', $4::bigint)`,
+}, 'ins');
+const AUDIT_SETTLE = auditInsertSelect({
+  username: `'system:' || $2`, action: `'command.executed'`, targetType: `'command'`, targetId: '$1::text',
+  details: `jsonb_build_object('status', $4::text, 'reason', $5::text, 'panel_result_code', $6::int)`,
+}, 's');
+const AUDIT_RELEASE = auditInsertSelect({
+  username: `'system:' || $2`, action: `'command.released'`, targetType: `'command'`, targetId: 'command_id::text',
+  details: `'{"why":"panel lost before the command was sent"}'::jsonb`,
+}, 'd');
+
 export function createCommandLedger(pool: Pool): CommandLedger {
   async function read(commandId: string) {
     if (!isCommandId(commandId)) return undefined;
@@ -77,9 +91,7 @@ export function createCommandLedger(pool: Pool): CommandLedger {
            INSERT INTO command_executions (command_id, driver_id, fencing)
            SELECT id, $3, $4 FROM c WHERE status = 'PENDING' AND NOT due
            ON CONFLICT (command_id) DO NOTHING RETURNING command_id),
-         aud AS (
-           INSERT INTO audit_log (username, action, target_type, target_id, details)
-           SELECT 'system:' || $3, 'command.executing', 'command', command_id::text, jsonb_build_object('driver', $3::text, 'fencing', $4::bigint) FROM ins)
+         aud AS (${AUDIT_CLAIM})
          SELECT c.*, EXISTS (SELECT 1 FROM ins) AS claimed, e.driver_id, (extract(epoch FROM e.started_at) * 1000)::float8 AS started_ms, e.result
            FROM c LEFT JOIN command_executions e ON e.command_id = c.id`,
         [commandId, panelId, driverId, fencing, expiredHere],
@@ -105,9 +117,7 @@ export function createCommandLedger(pool: Pool): CommandLedger {
              INSERT INTO command_executions AS e (command_id, driver_id, finished_at, result) VALUES ($1, $2, now(), $3)
              ON CONFLICT (command_id) DO UPDATE SET finished_at = now(), result = EXCLUDED.result WHERE e.result IS NULL
              RETURNING result),
-           aud AS (
-             INSERT INTO audit_log (username, action, target_type, target_id, details)
-             SELECT 'system:' || $2, 'command.executed', 'command', $1::text, jsonb_build_object('status', $4::text, 'reason', $5::text, 'panel_result_code', $6::int) FROM s)
+           aud AS (${AUDIT_SETTLE})
            SELECT result, true AS won FROM s
            UNION ALL SELECT result, false FROM command_executions WHERE command_id = $1 AND NOT EXISTS (SELECT 1 FROM s)`,
           [result.command_id, actor, JSON.stringify(result), result.status, result.reason, result.panel_result_code],
@@ -125,8 +135,7 @@ export function createCommandLedger(pool: Pool): CommandLedger {
     async release(commandId, driverId) {
       const { rowCount } = await pool.query(
         `WITH d AS (DELETE FROM command_executions WHERE command_id = $1 AND driver_id = $2 AND result IS NULL RETURNING command_id)
-         INSERT INTO audit_log (username, action, target_type, target_id, details)
-         SELECT 'system:' || $2, 'command.released', 'command', command_id::text, '{"why":"panel lost before the command was sent"}'::jsonb FROM d`,
+         ${AUDIT_RELEASE}`,
         [commandId, driverId],
       );
       return (rowCount ?? 0) > 0;

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../platform/index.ts';
+import { NOTIFY_OUTBOX_SQL, auditInsertSelect, writeAudit, type Pool, type PoolClient } from '../platform/index.ts';
 import type { CommandResult } from '../schemas/index.ts';
 import { isCommandId } from './contract.ts';
 
@@ -11,6 +11,11 @@ import { isCommandId } from './contract.ts';
  */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'conflict' | 'unknown';
 
+const AUDIT_RESULT = auditInsertSelect({
+  username: `'system:' || $7`, action: `'command.' || lower($2)`, targetType: `'command'`, targetId: 'id::text',
+  details: `jsonb_build_object('panel_id', panel_id, 'requested_by', requested_by, 'reason', $3::text, 'panel_result_code', $4::int)`,
+}, 'upd');
+
 /**
  * Writes the one terminal state of a command: first result wins. Run it in the caller's transaction (the
  * processor commits its Kafka offsets in the same one). `origin` names who decided (audit).
@@ -22,22 +27,19 @@ export async function recordCommandResult(db: Pool | PoolClient, r: CommandResul
        UPDATE commands SET status = $2, result_reason = $3, panel_result_code = $4, finished_at = to_timestamp($5 / 1000.0)
         WHERE id = $1 AND status = 'PENDING' RETURNING id, panel_id, requested_by),
      box AS (INSERT INTO outbox (kind, key, payload) SELECT 'command.result', id::text, $6::jsonb FROM upd),
-     aud AS (
-       INSERT INTO audit_log (username, action, target_type, target_id, details)
-       SELECT 'system:' || $7, 'command.' || lower($2), 'command', id::text,
-              jsonb_build_object('panel_id', panel_id, 'requested_by', requested_by, 'reason', $3::text, 'panel_result_code', $4::int) FROM upd)
+     aud AS (${AUDIT_RESULT})
      SELECT 'recorded' AS outcome, NULL AS status FROM upd
      UNION ALL
      SELECT CASE WHEN status = $2 THEN 'duplicate' ELSE 'conflict' END, status FROM commands WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM upd)`,
     [r.command_id, r.status, r.reason, r.panel_result_code, r.finished_at, JSON.stringify(r), origin],
   );
   const outcome = rows[0]?.outcome ?? 'unknown';
-  if (outcome === 'recorded') await db.query("SELECT pg_notify('stam_outbox', '')");
+  if (outcome === 'recorded') await db.query(NOTIFY_OUTBOX_SQL);
   if (outcome === 'conflict') {
-    await db.query(
-      `INSERT INTO audit_log (username, action, target_type, target_id, details) VALUES ('system:' || $1, 'command.result_ignored', 'command', $2, $3)`,
-      [origin, r.command_id, { reported: r.status, reason: r.reason, recorded: rows[0]?.status }],
-    );
+    await writeAudit(db, {
+      username: `system:${origin}`, action: 'command.result_ignored', targetType: 'command', targetId: r.command_id,
+      details: { reported: r.status, reason: r.reason, recorded: rows[0]?.status },
+    });
   }
   return outcome;
 }

@@ -1,19 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ALARM_STATUSES, decideTransition, toAlarmUpdate, type AlarmAction, type AlarmStatus } from '../domain/index.ts';
-import { StamError, type Pool } from '../platform/index.ts';
-
+import { ALARM_ROW_COLUMNS, ALARM_STATUSES, decideTransition, toAlarmUpdate, type AlarmAction, type AlarmRow, type AlarmStatus } from '../domain/index.ts';
+import { NOTIFY_OUTBOX_SQL, StamError, auditInsertSelect, type Pool } from '../platform/index.ts';
 import type { AlarmUpdate } from '../schemas/index.ts';
 import { can, inScope, scopeParam, type Principal } from './rbac.ts';
 
-/** The processor's row shape, so operator transitions publish exactly what the processor publishes. */
-type AlarmRow = Parameters<typeof toAlarmUpdate>[0];
-
-// The owner comes from a scalar subquery, not a join: after waiting for a row lock, PostgreSQL re-reads the
-// locked alarm row but not joined rows, so a joined username would be the one from before the wait.
-const ALARM_ROW = `a.id, a.object_id, a.panel_id, a.source, a.zone, a.bundle_key, a.category, a.severity, a.status, a.version,
-  a.title, (SELECT username FROM users WHERE id = a.claimed_by) AS owner, a.event_count, a.restore_count,
-  (extract(epoch from a.first_event_at) * 1000)::float8 AS first_event_at,
-  (extract(epoch from a.last_event_at) * 1000)::float8 AS last_event_at, a.test, a.service, a.flood`;
+// Operator transitions read and publish the processor's row shape (domain/alarm.ts), so both publish the same update.
 
 /** ISO-8601 UTC text straight from PostgreSQL: no Date objects to parse and format again for every row. */
 export const iso = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
@@ -111,7 +102,7 @@ export async function alarmDetail(pool: Pool, p: Principal, id: number): Promise
 /** Open alarms in scope as AlarmUpdate snapshots (newest `limit`), for a WebSocket resync. */
 export async function openAlarmsSnapshot(pool: Pool, p: Principal, includeTest: boolean, limit = 5000): Promise<{ alarms: AlarmUpdate[]; truncated: boolean }> {
   const { rows } = await pool.query<AlarmRow>(
-    `SELECT ${ALARM_ROW} FROM alarms a
+    `SELECT ${ALARM_ROW_COLUMNS} FROM alarms a
       WHERE a.status IN ('NEW','CLAIMED','ACKNOWLEDGED') AND ($1 OR NOT a.test) AND ($2::bigint[] IS NULL OR a.object_id = ANY($2::bigint[]))
       ORDER BY a.id DESC LIMIT $3`, [includeTest, scopeParam(p), limit + 1]);
   const now = Date.now();
@@ -129,7 +120,7 @@ function conflict(code: 'E_ALARM_CONFLICT' | 'E_ALARM_OWNER', message: string, a
 }
 
 async function current(pool: Pool, p: Principal, id: number): Promise<Current> {
-  const { rows } = await pool.query<Current>(prepared(`SELECT ${ALARM_ROW}, a.claimed_by, a.claimed_at FROM alarms a WHERE a.id = $1`, [id]));
+  const { rows } = await pool.query<Current>(prepared(`SELECT ${ALARM_ROW_COLUMNS}, a.claimed_by, a.claimed_at FROM alarms a WHERE a.id = $1`, [id]));
   const a = rows[0];
   if (!a || !inScope(p, a.object_id)) throw new StamError('E_NOT_FOUND', `alarm ${id} not found`);
   return a;
@@ -137,6 +128,21 @@ async function current(pool: Pool, p: Principal, id: number): Promise<Current> {
 
 const stale = (id: number, a: Current, expected: number) =>
   conflict('E_ALARM_CONFLICT', `alarm ${id} changed: it is ${a.status}${a.owner ? ` (owner ${a.owner})` : ''} at version ${a.version}, not ${expected}`, a);
+
+// The alarm, its action, its audit row and its outbox row, written together only if the version still matches
+// (built once: the text is the prepared statement's identity).
+const AUDIT_TRANSITION = auditInsertSelect({
+  userId: '$6', username: '$10', action: `'alarm.' || $7`, targetType: `'alarm'`, targetId: 'id::text', requestId: '$11', ip: '$12', details: '$13',
+}, 'upd');
+const TRANSITION = `WITH upd AS (
+     UPDATE alarms SET status = $2, version = $3, claimed_by = $4,
+            claimed_at = CASE WHEN $4::bigint IS DISTINCT FROM claimed_by THEN CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() END ELSE claimed_at END,
+            resolution_code = COALESCE($5, resolution_code), updated_at = now()
+      WHERE id = $1 AND version = $15 RETURNING id),
+   act AS (INSERT INTO alarm_actions (alarm_id, user_id, action, from_status, to_status, version, note) SELECT id, $6, $7, $8, $2, $3, $9 FROM upd),
+   aud AS (${AUDIT_TRANSITION}),
+   box AS (INSERT INTO outbox (kind, key, payload, push) SELECT 'alarm.update', id::text, $14, false FROM upd)
+   ${NOTIFY_OUTBOX_SQL} FROM upd`;
 
 /**
  * One operator action on one alarm. The alarm is read, the expected version and the ownership rules
@@ -160,16 +166,7 @@ export async function transition(pool: Pool, p: Principal, id: number, t: Transi
   const update = toAlarmUpdate(next, [], Date.now());
   const details = { from: a.status, to: d.to, version: next.version, note: t.note ?? null, resolution_code: t.resolutionCode ?? null, previous_owner: a.owner };
   const { rowCount } = await pool.query(prepared(
-    `WITH upd AS (
-       UPDATE alarms SET status = $2, version = $3, claimed_by = $4,
-              claimed_at = CASE WHEN $4::bigint IS DISTINCT FROM claimed_by THEN CASE WHEN $4::bigint IS NULL THEN NULL ELSE now() END ELSE claimed_at END,
-              resolution_code = COALESCE($5, resolution_code), updated_at = now()
-        WHERE id = $1 AND version = $15 RETURNING id),
-     act AS (INSERT INTO alarm_actions (alarm_id, user_id, action, from_status, to_status, version, note) SELECT id, $6, $7, $8, $2, $3, $9 FROM upd),
-     aud AS (INSERT INTO audit_log (user_id, username, action, target_type, target_id, request_id, ip, details)
-             SELECT $6, $10, 'alarm.' || $7, 'alarm', id::text, $11, $12, $13 FROM upd),
-     box AS (INSERT INTO outbox (kind, key, payload, push) SELECT 'alarm.update', id::text, $14, false FROM upd)
-     SELECT pg_notify('stam_outbox', '') FROM upd`,
+    TRANSITION,
     [id, d.to, next.version, d.ownerId, t.resolutionCode ?? null, p.id, t.action, a.status, t.note ?? null, p.username, t.requestId, t.ip, details, update, a.version],
   ));
   if (rowCount === 0) throw stale(id, await current(pool, p, id), t.version);

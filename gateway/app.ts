@@ -6,15 +6,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { counter, histogram, isStamError, registry, runChecks } from '../platform/index.ts';
 import { alarmRoutes } from './alarms-routes.ts';
-import { auditRoutes } from './audit.ts';
+import { auditRoutes } from './audit-routes.ts';
 import { commandRoutes } from './commands-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { authRoutes } from './auth-routes.ts';
 import { deviceRoutes } from './devices-routes.ts';
-import { DEFAULT_SETTINGS, ErrorBody, HTTP_STATUS, type GatewayDeps, type RouteDeps } from './http.ts';
-import { objectRoutes, sweepExpiredModes } from './objects-routes.ts';
+import { ErrorBody, HTTP_STATUS, type GatewayDeps, type RouteDeps } from './http.ts';
+import { objectRoutes } from './objects-routes.ts';
+import { sweepExpiredModes } from './objects-store.ts';
 import { panelRoutes } from './panels-routes.ts';
 import { realtimeRoutes } from './realtime.ts';
+import { withDefaults } from './settings.ts';
 
 const m = {
   badRequests: counter('stam_gateway_bad_requests_total', 'requests rejected', ['code']),
@@ -26,7 +28,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds the gateway without listening, so tests use inject() and the server module owns the port. */
 export async function buildGateway(input: GatewayDeps) {
-  const deps: RouteDeps = { ...input, settings: { ...DEFAULT_SETTINGS, ...input.settings } };
+  const deps: RouteDeps = { ...input, settings: withDefaults(input.settings) };
   const { pool, log } = deps;
   const logger: FastifyBaseLogger = log;
   const app = Fastify({

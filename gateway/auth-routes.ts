@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { StamError, counter } from '../platform/index.ts';
-import { audit } from './audit.ts';
+import { createAuditStore } from './audit-store.ts';
 import type { Authenticator } from './auth.ts';
-import { Nullable, errors, principalOf, type RouteDeps } from './http.ts';
+import { createAddressThrottle, createAuthStore, type RotateOutcome } from './auth-store.ts';
+import { Nullable, actorOf, errors, principalOf, type RouteDeps } from './http.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
-import { issueRefreshToken, refreshError, revokeFamilyOf, rotateRefreshToken } from './tokens.ts';
 
 const m = { logins: counter('stam_gateway_logins_total', 'login attempts', ['outcome']) };
 
@@ -20,8 +20,6 @@ const TokenResponse = Type.Object({
   refresh_token: Type.String(), refresh_expires_at: Type.String(), user: UserInfo,
 });
 
-interface UserRow { id: number; username: string; display_name: string; password_hash: string; role: string; disabled: boolean; locked_until: Date | null }
-
 /** A hash to verify against when the user does not exist, so timing does not reveal which usernames exist. */
 let dummyHash: Promise<string> | undefined;
 
@@ -31,25 +29,13 @@ let dummyHash: Promise<string> | undefined;
  * RS256 JWTs; refresh tokens are opaque and stored hashed.
  */
 export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenticator): void {
-  const { pool, redis, keys, settings: s } = deps;
-  const addressKey = (ip: string) => `login:fail:${ip}`;
-
-  async function addressBlockedFor(ip: string): Promise<number> {
-    try {
-      const [count, ttl] = await Promise.all([redis.get(addressKey(ip)), redis.ttl(addressKey(ip))]);
-      return Number(count ?? 0) >= s.loginAddressMaxFailures ? Math.max(ttl, 1) : 0;
-    } catch (err) {
-      app.log.warn({ err: (err as Error).message }, 'login address throttle unavailable (Redis); account locks still apply');
-      return 0;
-    }
-  }
-
-  async function countAddressFailure(ip: string): Promise<void> {
-    await redis.multi().incr(addressKey(ip)).expire(addressKey(ip), s.loginAddressWindowS, 'NX').exec().catch(() => undefined);
-  }
+  const { keys, settings: s } = deps;
+  const users = createAuthStore(deps.pool);
+  const audit = createAuditStore(deps.pool);
+  const throttle = createAddressThrottle({ redis: deps.redis, log: deps.log, maxFailures: s.loginAddressMaxFailures, windowS: s.loginAddressWindowS });
 
   async function tokensFor(user: { id: number; username: string; display_name: string; role: string }, family?: string) {
-    const refresh = family === undefined ? await issueRefreshToken(pool, user.id, s.refreshTtlS) : undefined;
+    const refresh = family === undefined ? await users.issueRefresh(user.id, s.refreshTtlS) : undefined;
     const { token, expiresIn } = await keys.sign({ sub: String(user.id), role: user.role, name: user.username });
     return { token, expiresIn, refresh };
   }
@@ -67,45 +53,34 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
     },
   }, async (req: FastifyRequest<{ Body: Static<typeof LoginBody> }>, res: FastifyReply) => {
     const { username, password } = req.body;
-    const blockedS = await addressBlockedFor(req.ip);
+    const blockedS = await throttle.blockedFor(req.ip);
     if (blockedS > 0) {
       m.logins.inc({ outcome: 'throttled' });
-      await audit(pool, req, { action: 'auth.login_throttled', userId: null, username, details: { retry_after_s: blockedS } });
+      await audit.record({ ...actorOf(req), action: 'auth.login_throttled', userId: null, username, details: { retry_after_s: blockedS } });
       void res.header('retry-after', String(blockedS));
       throw new StamError('E_AUTH_THROTTLED', `too many failed logins from this address; try again in ${Math.ceil(blockedS / 60)} min`, { details: { retry_after_s: blockedS } });
     }
-    const { rows } = await pool.query<UserRow>(
-      'SELECT id, username, display_name, password_hash, role, disabled, locked_until FROM users WHERE username = $1', [username]);
-    const user = rows[0];
+    const user = await users.userByName(username);
     if (user?.locked_until && user.locked_until.getTime() > Date.now()) {
       m.logins.inc({ outcome: 'locked' });
-      await audit(pool, req, { action: 'auth.login_locked', userId: user.id, username });
+      await audit.record({ ...actorOf(req), action: 'auth.login_locked', userId: user.id, username });
       throw new StamError('E_AUTH_LOCKED', `account locked after too many failed logins until ${user.locked_until.toISOString()}`, { details: { locked_until: user.locked_until.toISOString() } });
     }
     dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
     const passwordOk = await verifyPassword(password, user?.password_hash ?? await dummyHash);
     if (!user || !passwordOk || user.disabled) {
-      await countAddressFailure(req.ip);
-      let lockedUntil: Date | null = null;
-      if (user && !passwordOk) {
-        const upd = await pool.query<{ locked_until: Date | null }>(
-          // A lock that has run out starts the count afresh (otherwise the first mistake after it locks again).
-          `UPDATE users SET failed_logins = CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
-                  locked_until = CASE WHEN (CASE WHEN locked_until <= now() THEN 1 ELSE failed_logins + 1 END) >= $2 THEN now() + make_interval(secs => $3)
-                                      WHEN locked_until <= now() THEN NULL ELSE locked_until END
-            WHERE id = $1 RETURNING locked_until`, [user.id, s.loginMaxFailures, s.loginLockS]);
-        lockedUntil = upd.rows[0]?.locked_until ?? null;
-      }
+      await throttle.countFailure(req.ip);
+      const lockedUntil = user && !passwordOk ? await users.countFailedLogin(user.id, s.loginMaxFailures, s.loginLockS) : null;
       const locked = lockedUntil !== null && lockedUntil.getTime() > Date.now();
       m.logins.inc({ outcome: locked ? 'locked' : 'rejected' });
-      await audit(pool, req, { action: 'auth.login_failed', userId: user?.id ?? null, username, details: { reason: !user ? 'unknown user' : user.disabled && passwordOk ? 'disabled' : 'password', locked } });
-      if (locked) throw new StamError('E_AUTH_LOCKED', `account locked after too many failed logins until ${lockedUntil!.toISOString()}`, { details: { locked_until: lockedUntil!.toISOString() } });
+      await audit.record({ ...actorOf(req), action: 'auth.login_failed', userId: user?.id ?? null, username, details: { reason: !user ? 'unknown user' : user.disabled && passwordOk ? 'disabled' : 'password', locked } });
+      if (locked) throw new StamError('E_AUTH_LOCKED', `account locked after too many failed logins until ${lockedUntil.toISOString()}`, { details: { locked_until: lockedUntil.toISOString() } });
       throw new StamError('E_AUTH_INVALID', 'wrong username or password');
     }
-    await pool.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)', [user.id]);
+    await users.clearFailedLogins(user.id);
     auth.invalidate(user.id);
     const t = await tokensFor(user);
-    await audit(pool, req, { action: 'auth.login', userId: user.id, username, details: { family: t.refresh!.family } });
+    await audit.record({ ...actorOf(req), action: 'auth.login', userId: user.id, username, details: { family: t.refresh!.family } });
     m.logins.inc({ outcome: 'ok' });
     return reply(user, t, t.refresh!);
   });
@@ -117,15 +92,14 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
       body: RefreshBody, response: { 200: TokenResponse, 400: Type.Ref('Error'), 401: Type.Ref('Error') },
     },
   }, async (req) => {
-    const out = await rotateRefreshToken(pool, req.body.refresh_token, s.refreshTtlS);
+    const out = await users.rotateRefresh(req.body.refresh_token, s.refreshTtlS);
     if (!out.ok) {
-      if (out.reason === 'reused') await audit(pool, req, { action: 'auth.refresh_reused', userId: out.userId ?? null, username: null, details: { family: out.family, revoked: 'family' } });
+      if (out.reason === 'reused') await audit.record({ ...actorOf(req), action: 'auth.refresh_reused', userId: out.userId ?? null, username: null, details: { family: out.family, revoked: 'family' } });
       throw refreshError(out.reason);
     }
-    const { rows } = await pool.query<UserRow>('SELECT id, username, display_name, role, disabled FROM users WHERE id = $1', [out.userId]);
-    const user = rows[0];
+    const user = await users.userById(out.userId);
     if (!user || user.disabled) {
-      await pool.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family = $1', [out.issued.family]);
+      await users.revokeFamily(out.issued.family);
       throw refreshError('revoked');
     }
     auth.invalidate(user.id);
@@ -137,8 +111,8 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
     config: { public: true },
     schema: { tags: ['auth'], summary: 'End the session: the refresh token and its whole family are revoked', body: RefreshBody, response: { 204: Type.Null(), 400: Type.Ref('Error') } },
   }, async (req, res) => {
-    const revoked = await revokeFamilyOf(pool, req.body.refresh_token);
-    if (revoked) await audit(pool, req, { action: 'auth.logout', userId: revoked.userId, username: null, details: { family: revoked.family } });
+    const revoked = await users.revokeFamilyOf(req.body.refresh_token);
+    if (revoked) await audit.record({ ...actorOf(req), action: 'auth.logout', userId: revoked.userId, username: null, details: { family: revoked.family } });
     return res.status(204).send();
   });
 
@@ -154,4 +128,14 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
   });
 
   app.get('/.well-known/jwks.json', { config: { public: true }, schema: { tags: ['auth'], summary: 'Public signing keys: the active one and the previous one' } }, () => keys.publicJwks());
+}
+
+function refreshError(reason: Exclude<RotateOutcome, { ok: true }>['reason']): StamError {
+  const msg = {
+    unknown: 'unknown refresh token',
+    expired: 'refresh token expired: log in again',
+    revoked: 'refresh token revoked: log in again',
+    reused: 'refresh token already used: every session of this login was revoked, log in again',
+  }[reason];
+  return new StamError('E_AUTH_REFRESH', msg);
 }

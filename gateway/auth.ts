@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { StamError, type Pool } from '../platform/index.ts';
+import { createAuthStore } from './auth-store.ts';
 import type { Claims, KeyRing } from './keys.ts';
 import { can, isRole, isScoped, type Principal } from './rbac.ts';
 
@@ -14,13 +15,12 @@ const CACHE_MAX = 10_000;
  */
 export function createAuthenticator(deps: { pool: Pool; keys: KeyRing }) {
   const cache = new Map<number, { p: Principal | null; at: number }>();
+  const users = createAuthStore(deps.pool);
 
   async function load(userId: number): Promise<Principal | null> {
     const hit = cache.get(userId);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.p;
-    const { rows } = await deps.pool.query<{ username: string; role: string; disabled: boolean; objects: number[] }>(
-      `SELECT username, role, disabled, ARRAY(SELECT object_id FROM user_objects WHERE user_id = u.id) AS objects FROM users u WHERE id = $1`, [userId]);
-    const r = rows[0];
+    const r = await users.access(userId);
     const p: Principal | null = r && !r.disabled && isRole(r.role)
       ? { id: userId, username: r.username, role: r.role, objects: isScoped(r.role) ? new Set(r.objects.map(Number)) : null }
       : null;

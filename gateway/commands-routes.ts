@@ -4,9 +4,9 @@ import {
   COMMAND_ACTIONS, getCommand, listPanelCommands, paramsProblem, requestCommand, type CommandAction, type CommandApiOptions,
 } from '../commands/index.ts';
 import { StamError, counter } from '../platform/index.ts';
-import { audit } from './audit.ts';
-import { objectIdOf } from './crud.ts';
-import { IdParams, Nullable, Timestamp, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { createAuditStore } from './audit-store.ts';
+import { IdParams, Nullable, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { createPanelStore } from './panels-store.ts';
 import { inScope } from './rbac.ts';
 
 const m = { refused: counter('stam_gateway_commands_refused_total', 'commands refused before reaching RabbitMQ', ['why']) };
@@ -45,14 +45,16 @@ const ListQuery = Type.Object({
  */
 export function commandRoutes(app: FastifyInstance, deps: RouteDeps, opts: CommandApiOptions): void {
   const { pool } = deps;
+  const panels = createPanelStore({ pool, secrets: deps.secrets });
+  const audit = createAuditStore(pool);
 
   const refuse = async (req: FastifyRequest, panelId: number, why: string, err: StamError): Promise<never> => {
     m.refused.inc({ why });
-    await audit(pool, req, { action: 'command.refused', targetType: 'panel', targetId: panelId, details: { why, message: err.message } });
+    await audit.record({ ...actorOf(req), action: 'command.refused', targetType: 'panel', targetId: panelId, details: { why, message: err.message } });
     throw err;
   };
   const panelInScope = async (req: FastifyRequest, panelId: number): Promise<number> => {
-    const objectId = await objectIdOf(pool, 'panels', panelId);
+    const objectId = await panels.objectIdOf(panelId);
     if (objectId === undefined || !inScope(principalOf(req), objectId)) throw notFound('panel', panelId);
     return objectId;
   };
@@ -73,10 +75,9 @@ export function commandRoutes(app: FastifyInstance, deps: RouteDeps, opts: Comma
     if (p.role === 'OPERATOR' && !opts.operatorAllowed) {
       await refuse(req, panelId, 'role', new StamError('E_FORBIDDEN', 'role OPERATOR may not send panel commands here (COMMANDS_OPERATOR_ALLOWED)'));
     }
-    const objectId = await objectIdOf(pool, 'panels', panelId);
+    const objectId = await panels.objectIdOf(panelId);
     if (objectId === undefined || !inScope(p, objectId)) await refuse(req, panelId, objectId === undefined ? 'unknown_panel' : 'scope', notFound('panel', panelId));
-    const { rows } = await pool.query<{ enabled: boolean }>('SELECT enabled FROM panels WHERE id = $1', [panelId]);
-    if (rows[0]?.enabled !== true) await refuse(req, panelId, 'panel_disabled', new StamError('E_CONFLICT', `panel ${panelId} is disabled`));
+    if (!await panels.isEnabled(panelId)) await refuse(req, panelId, 'panel_disabled', new StamError('E_CONFLICT', `panel ${panelId} is disabled`));
     const action: CommandAction = b.action;
     const params = { ...(b.mode === undefined ? {} : { mode: b.mode as 0 | 1 | 2 | 3 }), ...(b.partitions ? { partitions: b.partitions } : {}), ...(b.outputs ? { outputs: b.outputs } : {}) };
     const problem = paramsProblem(action, params);

@@ -1,9 +1,10 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { StamError, type Config, type ErrorCode, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type SecretBox } from '../platform/index.ts';
+import { StamError, type AuditActor, type ErrorCode, type Lifecycle, type Logger, type Pool, type ReadinessCheck, type Redis, type SecretBox } from '../platform/index.ts';
 import type { CommandApiOptions } from '../commands/index.ts';
 import type { Claims, KeyRing } from './keys.ts';
 import type { Permission, Principal } from './rbac.ts';
+import type { GatewaySettings } from './settings.ts';
 import type { AlarmStream } from './stream.ts';
 
 declare module 'fastify' {
@@ -14,42 +15,6 @@ declare module 'fastify' {
     public?: boolean;
   }
 }
-
-/** Gateway behaviour knobs, from the validated configuration (tests shorten them). */
-export interface GatewaySettings {
-  ticketTtlS: number;
-  refreshTtlS: number;
-  loginMaxFailures: number;
-  loginLockS: number;
-  loginAddressMaxFailures: number;
-  loginAddressWindowS: number;
-  revealTtlS: number;
-  modeSweepIntervalS: number;
-  panelStateTimeoutMs: number;
-  breakerFailures: number;
-  breakerOpenMs: number;
-  wsResumeMaxGap: number;
-  wsPingIntervalMs: number;
-  wsSlowBytes: number;
-  wsMaxBytes: number;
-  wsMaxCoalesced: number;
-}
-
-export function settingsFromConfig(c: Config): GatewaySettings {
-  return {
-    ticketTtlS: 30, refreshTtlS: c.REFRESH_TTL_S, loginMaxFailures: c.LOGIN_MAX_FAILURES, loginLockS: c.LOGIN_LOCK_S,
-    loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S,
-    modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: 3, breakerOpenMs: 30_000,
-    wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
-    wsMaxCoalesced: c.WS_MAX_COALESCED,
-  };
-}
-
-export const DEFAULT_SETTINGS: GatewaySettings = {
-  ticketTtlS: 30, refreshTtlS: 43_200, loginMaxFailures: 5, loginLockS: 900, loginAddressMaxFailures: 30, loginAddressWindowS: 900,
-  revealTtlS: 60, modeSweepIntervalS: 10, panelStateTimeoutMs: 250, breakerFailures: 3, breakerOpenMs: 30_000,
-  wsResumeMaxGap: 20_000, wsPingIntervalMs: 25_000, wsSlowBytes: 256 * 1024, wsMaxBytes: 4 * 1024 * 1024, wsMaxCoalesced: 2000,
-};
 
 export interface GatewayDeps {
   pool: Pool;
@@ -94,15 +59,11 @@ export function principalOf(req: FastifyRequest): Principal {
   return req.principal;
 }
 
-export function notFound(what: string, id: number | string): StamError {
-  return new StamError('E_NOT_FOUND', `${what} ${id} not found`);
+/** Who made a request and from where, for its audit rows (stores write them in their transactions). */
+export function actorOf(req: FastifyRequest): AuditActor {
+  return { userId: req.principal?.id ?? null, username: req.principal?.username ?? null, requestId: req.id, ip: req.ip };
 }
 
-/** PostgreSQL unique/foreign-key violations as client errors with a readable message. */
-export function mapDbError(err: unknown): unknown {
-  const e = err as { code?: string; constraint?: string; detail?: string };
-  if (e.code === '23505') return new StamError('E_CONFLICT', `already exists (${e.constraint ?? 'unique'})`, { cause: err });
-  if (e.code === '23503') return new StamError('E_VALIDATION', `refers to a record that does not exist (${e.constraint ?? 'foreign key'})`, { cause: err });
-  if (e.code === '23514') return new StamError('E_VALIDATION', `value out of range (${e.constraint ?? 'check'})`, { cause: err });
-  return err;
+export function notFound(what: string, id: number | string): StamError {
+  return new StamError('E_NOT_FOUND', `${what} ${id} not found`);
 }

@@ -1,15 +1,14 @@
+// What other modules use of the gateway: building it (cli/roles.ts, tests), its stream, keys and
+// passwords for the CLI, and the few names tests check against.
 export { buildGateway } from './app.ts';
 export type { Gateway } from './app.ts';
-export { DEFAULT_SETTINGS, settingsFromConfig } from './http.ts';
-export type { GatewayDeps, GatewaySettings } from './http.ts';
+export { settingsFromConfig } from './settings.ts';
+export type { GatewaySettings } from './settings.ts';
 export { KeyRing, rotateSigningKey } from './keys.ts';
-export type { Claims } from './keys.ts';
-export { hashPassword, verifyPassword } from './passwords.ts';
-export { PERMISSIONS, ROLES, can } from './rbac.ts';
-export type { Permission, Role } from './rbac.ts';
-export { createAlarmStream, BUFFER_KEY, EPOCH_KEY } from './stream.ts';
+export { hashPassword } from './passwords.ts';
+export { createAlarmStream } from './stream.ts';
 export type { AlarmStream } from './stream.ts';
-export type { AlarmMessage, StreamMessage } from './messages.ts';
+export { EPOCH_KEY } from './redis-keys.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';
-export { sweepExpiredModes } from './objects-routes.ts';
-export { rotateStoredSecrets, SEALED_COLUMNS } from './secret-store.ts';
+export { sweepExpiredModes } from './objects-store.ts';
+export { rotateStoredSecrets } from './secret-store.ts';

@@ -1,4 +1,4 @@
-import { StamError, counter, gauge, type Logger, type Pool, type Redis } from '../platform/index.ts';
+import { StamError, counter, gauge, panelStateKey, type Logger, type Pool, type Redis } from '../platform/index.ts';
 import { createBreaker, type BreakerState } from './breaker.ts';
 
 const m = {
@@ -59,7 +59,7 @@ export function createLiveState(opts: { redis: Redis; pool: Pool; log: Logger; f
   }
 
   async function fromRedis(id: number): Promise<PanelLiveState> {
-    const h = await redis.hgetall(`panel:${id}:state`);
+    const h = await redis.hgetall(panelStateKey(id));
     if (!h.state) return fromPostgres(id); // never seen live (or expired): the stored copy, marked stale
     m.reads.inc({ source: 'redis' });
     const state = JSON.parse(h.state) as unknown;

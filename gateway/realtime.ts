@@ -9,6 +9,7 @@ import { errors, principalOf, type RouteDeps } from './http.ts';
 import type { Claims } from './keys.ts';
 import { isAlarmMessage, type StreamMessage } from './messages.ts';
 import { inScope, type Principal } from './rbac.ts';
+import { ticketKey } from './redis-keys.ts';
 import { planResume } from './resume.ts';
 import { CLOSE_RESTART, StreamSession } from './session.ts';
 
@@ -47,12 +48,12 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
   }, async (req) => {
     const p = principalOf(req);
     const ticket = randomBytes(24).toString('base64url');
-    await redis.set(`ws:ticket:${ticket}`, JSON.stringify({ sub: String(p.id), role: p.role, name: p.username }), 'EX', s.ticketTtlS);
+    await redis.set(ticketKey(ticket), JSON.stringify({ sub: String(p.id), role: p.role, name: p.username }), 'EX', s.ticketTtlS);
     return { ticket, expires_in: s.ticketTtlS };
   });
 
   async function consumeTicket(req: FastifyRequest<{ Querystring: Static<typeof WsQuery> }>): Promise<void> {
-    const raw = await redis.getdel(`ws:ticket:${req.query.ticket}`);
+    const raw = await redis.getdel(ticketKey(req.query.ticket));
     if (!raw) throw new StamError('E_WS_TICKET', 'ticket unknown, expired or already used');
     req.principal = await auth.principalFor(JSON.parse(raw) as Claims);
   }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { counter, gauge, histogram, panelStateChannel, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
+import { counter, gauge, histogram, panelStateChannel, panelStateKey, type IHeaders, type Logger, type Pool, type Redis } from '../platform/index.ts';
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
 import type { AlarmMessage, Recorded, StreamEvent } from './messages.ts';
+import { BUFFER_KEY, EPOCH_KEY } from './redis-keys.ts';
 import { contiguousFrom } from './resume.ts';
+import { configDefaults } from './settings.ts';
 
 const m = {
   received: counter('stam_gateway_updates_received_total', 'alarm updates read from the topic'),
@@ -14,15 +16,13 @@ const m = {
   lag: histogram('stam_gateway_update_age_seconds', 'alarm update age (updated_at → read by the gateway)', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
 };
 
-export const BUFFER_KEY = 'ws:events:buffer';
-export const EPOCH_KEY = 'ws:epoch';
-export const BUFFER_SIZE = 5000;
-
 export type Subscriber = (msg: StreamEvent) => void;
 
 export interface AlarmStreamOptions {
   kafka: Kafka; redis: Redis; pool: Pool; log: Logger; topicPrefix: string;
-  instanceId?: string; bufferSize?: number; historyRetentionH?: number;
+  instanceId?: string;
+  /** WS_BUFFER_SIZE and WS_HISTORY_RETENTION_H (default: as the configuration defaults them). */
+  bufferSize?: number; historyRetentionH?: number;
   /** On a fresh start, re-read at most this many earlier updates so the history has no hole (default 50,000). */
   backfillMax?: number;
 }
@@ -35,7 +35,7 @@ return redis.call('GET', KEYS[1])`;
  * Tails `alarm.updates.v1` (one partition, so its offsets are a total order every gateway instance
  * shares: position = offset, and a row the outbox publishes late gets a later position, never a skipped
  * one). Each instance has its own consumer group and sees every update. Before fanning a batch out it
- * records it in Redis (`ws:events:buffer`, last 5000) and in PostgreSQL (`stream_history`), so a client
+ * records it in Redis (`ws:events:buffer`, the last WS_BUFFER_SIZE) and in PostgreSQL (`stream_history`), so a client
  * that resumes finds everything up to the position it was told about. Also relays `command.results.v1`
  * and panel live-state changes (Redis channel `panel:state:changed`, message = panel id).
  */
@@ -44,7 +44,7 @@ export function createAlarmStream(opts: AlarmStreamOptions) {
   const topic = topicName('alarm.updates.v1', opts.topicPrefix);
   const resultsTopic = topicName('command.results.v1', opts.topicPrefix);
   const groupId = `gateway-${opts.instanceId ?? randomUUID()}`;
-  const bufferSize = opts.bufferSize ?? BUFFER_SIZE;
+  const bufferSize = opts.bufferSize ?? configDefaults().WS_BUFFER_SIZE;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
   const subscribers = new Set<Subscriber>();
   const alarmCodec = codecFor('AlarmUpdate');
@@ -167,7 +167,7 @@ export function createAlarmStream(opts: AlarmStreamOptions) {
     const ids = [...dirtyPanels];
     dirtyPanels.clear();
     for (const id of ids) {
-      const [h, objectId] = await Promise.all([redis.hgetall(`panel:${id}:state`), objectOfPanel(id)]);
+      const [h, objectId] = await Promise.all([redis.hgetall(panelStateKey(id)), objectOfPanel(id)]);
       if (objectId === undefined || !h.state) continue;
       publish({
         type: 'panel.state', epoch, position: delivered, panel_id: id, object_id: objectId,
@@ -224,7 +224,7 @@ export function createAlarmStream(opts: AlarmStreamOptions) {
       await listener.subscribe(channel);
       panelTimer = setInterval(() => { if (dirtyPanels.size > 0) void flushPanels().catch((err: Error) => log.warn({ err: err.message }, 'panel state relay failed')); }, 100);
       panelTimer.unref();
-      const retention = opts.historyRetentionH ?? 24;
+      const retention = opts.historyRetentionH ?? configDefaults().WS_HISTORY_RETENTION_H;
       sweeper = setInterval(() => void pool.query(`DELETE FROM stream_history WHERE recorded_at < now() - make_interval(secs => $1)`, [retention * 3600])
         .catch((err: Error) => log.warn({ err: err.message }, 'stream history cleanup failed')), 600_000);
       sweeper.unref();

@@ -2,8 +2,11 @@ import { Redis } from 'ioredis';
 
 export type { Redis };
 
+/** A panel's live state (hash: `state` JSON, `link`, `last_seen` ms), written by its driver, read by the gateway. */
+export const panelStateKey = (panelId: number): string => `panel:${panelId}:state`;
+
 /**
- * The channel on which a Satel driver announces that a panel's live state (`panel:{id}:state`: state or
+ * The channel on which a Satel driver announces that a panel's live state (panelStateKey: state or
  * link) changed, message = the panel id; the gateway pushes the new state to operators. ioredis does not
  * prefix channel names, so both sides add the client's key prefix themselves (panelStateChannel).
  */

@@ -1,0 +1,11 @@
+// Every Redis key the gateway reads or writes (under the client's key prefix), each named once here.
+// Panel live state (`panel:{id}:state`, written by the driver) is named in platform/redis.ts: panelStateKey.
+
+/** Recent stream positions for resuming clients (sorted set, score = position). */
+export const BUFFER_KEY = 'ws:events:buffer';
+/** The stream's epoch: a new one when alarm.updates.v1 restarts below the recorded history. */
+export const EPOCH_KEY = 'ws:epoch';
+/** A single-use WebSocket ticket. */
+export const ticketKey = (ticket: string): string => `ws:ticket:${ticket}`;
+/** Failed logins from one client address within the throttle window. */
+export const loginFailuresKey = (ip: string): string => `login:fail:${ip}`;
