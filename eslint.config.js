@@ -3,6 +3,35 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
+const modules = 'schemas|domain|ingest/satel/protocol|ingest/satel/driver|ingest/sms|processors|gateway|commands|simulator|load-tests|platform';
+/** Modules talk through their index.ts; the pure leaves of platform/ may be imported on their own. */
+const deepImports = [
+  {
+    regex: `^(\\.\\./)+(${modules})/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$)(?!validate\\.ts$)(?!time\\.ts$).+`,
+    message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts, random.ts, time.ts and validate.ts), not its internals.',
+  },
+  {
+    regex: '^(\\.\\./)+ingest/satel/(?!(protocol|driver)/)',
+    message: 'ingest/satel has two entry points: protocol/index.ts (the pure codec) and driver/index.ts (sockets, Redis, the broker).',
+  },
+  {
+    regex: '^\\.\\./(protocol|driver)/(?!index\\.ts$)',
+    message: 'The Satel driver and codec talk through each other\'s index.ts.',
+  },
+];
+
+/** The Satel codec is pure: the driver and the simulator are built on it, so it needs neither. */
+const pureCodec = [
+  {
+    regex: '^\\.\\./(?!\\.\\./\\.\\./platform/errors\\.ts$)',
+    message: 'ingest/satel/protocol is pure: it imports nothing of the project but platform/errors.ts (not the driver, not platform/index.ts, which loads pg, kafkajs and ioredis).',
+  },
+  {
+    regex: '^(node:)?(net|tls|dgram|http|https|http2|fs|fs/promises|child_process|cluster|worker_threads)$',
+    message: 'ingest/satel/protocol does no I/O: sockets and files belong to ingest/satel/driver.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'infra/kafka/lib/**', 'load-tests/reports/**', 'gateway/public/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -19,13 +48,13 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       'import-x/no-cycle': 'error',
-      'no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^(\\.\\./)+(schemas|domain|ingest/satel|ingest/sms|processors|gateway|commands|simulator|load-tests|platform)/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$)(?!validate\\.ts$)(?!time\\.ts$).+',
-          message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts, random.ts, time.ts and validate.ts), not its internals.',
-        }],
-      }],
+      'no-restricted-imports': ['error', { patterns: deepImports }],
     },
+  },
+  {
+    files: ['ingest/satel/protocol/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...deepImports, ...pureCodec] }] },
   },
   {
     files: ['**/*.test.ts', 'tests/**/*.ts'],

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { createCommandLedger, createCommandPublisher, createDeadLetterConsumer, createResultReporter, type CommandApiOptions } from '../commands/index.ts';
-import { createDriverCommands, type DriverCommands } from '../ingest/satel/index.ts';
+import { createDriverCommands, type DriverCommands } from '../ingest/satel/driver/index.ts';
 import { createProducer, type Config, type Service } from '../platform/index.ts';
 import { createCommandResultsProcessor, createCommandSweeper } from '../processors/index.ts';
 import type { RoleContext } from './context.ts';

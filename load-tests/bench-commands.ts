@@ -22,7 +22,8 @@ import {
   createKafka, createLogger, createPool, createSecretBox, dropRunResources, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
-import { PanelConnection, encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/index.ts';
+import { encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/protocol/index.ts';
+import { PanelConnection } from '../ingest/satel/driver/index.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { topicSpecs } from '../cli/context.ts';
 import { stackUp } from '../cli/stack.ts';

@@ -7,7 +7,7 @@ import {
   decodeRequest, encodeDeviceName, encodeEventTextAnswer, encodeIntegraVersion, encodeModuleVersion,
   encodeReadEventAnswer, encodeResult, encodeRtc,
   type EventRecordFields, type Message,
-} from '../ingest/satel/index.ts';
+} from '../ingest/satel/protocol/index.ts';
 import type { LogRecord } from './event-log.ts';
 import {
   DeviceType, EVENT_BY_CODE, MODULES, PANEL_FIRMWARE, PANEL_MODELS, PARTITION_CMD, PayloadKind, RESULT, STATE_COMMANDS,

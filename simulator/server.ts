@@ -5,7 +5,7 @@
  * fault injection (busy answers, hang, drop, corrupt frames, delays).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { crc16, encodeFrame, FrameParser, IntegrationCipher, type Message } from '../ingest/satel/index.ts';
+import { crc16, encodeFrame, FrameParser, IntegrationCipher, type Message } from '../ingest/satel/protocol/index.ts';
 import { counter, gauge, type Logger } from '../platform/index.ts';
 import type { LinkControl } from './actions.ts';
 import type { Panel } from './panel.ts';

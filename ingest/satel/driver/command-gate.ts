@@ -1,5 +1,5 @@
-import { StamError } from './errors.ts';
-import type { Message } from './types.ts';
+import { StamError } from '../../../platform/index.ts';
+import type { Message } from '../protocol/index.ts';
 
 export type PanelRequest = (msg: Message) => Promise<Message>;
 

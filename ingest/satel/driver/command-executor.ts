@@ -4,14 +4,10 @@
  * Over an injected `request` (one link, one command at a time), so it runs against the simulator's panel
  * model in unit tests. The user code goes into the frame and nowhere else.
  */
-import type { CommandAction, CommandParams } from '../../commands/index.ts';
-import type { CommandStatus } from '../../schemas/index.ts';
-import { Cmd, decodeBitmapState, encodeStateQuery } from './commands.ts';
-import { encodeArm, encodeClearAlarm, encodeDisarm, encodeOutputsOff, encodeOutputsOn, type UserCode } from './control.ts';
+import type { CommandAction, CommandParams } from '../../../commands/index.ts';
+import type { CommandStatus } from '../../../schemas/index.ts';
+import { Cmd, decodeBitmapState, decodeResult, describeResult, encodeArm, encodeClearAlarm, encodeDisarm, encodeOutputsOff, encodeOutputsOn, encodeStateQuery, hex, ResultCode, type Message, type UserCode } from '../protocol/index.ts';
 import type { PanelRequest } from './command-gate.ts';
-import { hex } from './errors.ts';
-import { decodeResult, describeResult, ResultCode } from './result.ts';
-import type { Message } from './types.ts';
 
 export interface CommandSpec { action: CommandAction; params: CommandParams }
 export interface Outcome { status: CommandStatus; reason: string; panelResultCode: number | null }

@@ -1,5 +1,5 @@
 import type { Message as KafkaMessage } from 'kafkajs';
-import type { Producer } from '../../platform/index.ts';
+import type { Producer } from '../../../platform/index.ts';
 import { metrics as m } from './metrics.ts';
 
 interface Waiting { topic: string; messages: KafkaMessage[]; resolve: () => void; reject: (e: Error) => void }

@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../../platform/index.ts';
-import type { SatelEvent, Trace } from '../../schemas/index.ts';
+import type { Logger } from '../../../platform/index.ts';
+import type { SatelEvent, Trace } from '../../../schemas/index.ts';
 import type { PanelConnection } from './connection.ts';
 import type { CursorStore } from './cursor.ts';
-import { decodeEventTextAnswer, encodeEventTextRequest } from './eventlog.ts';
+import { decodeEventTextAnswer, encodeEventTextRequest } from '../protocol/index.ts';
 import { logEventOf } from './log-events.ts';
 import { createLogWalk, type LogCursor, type LogEntry, type LogWalk } from './log-reader.ts';
 import { metrics as m } from './metrics.ts';

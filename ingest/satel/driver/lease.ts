@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from '../../platform/index.ts';
+import type { Redis } from '../../../platform/index.ts';
 
 /**
  * Panel leases in Redis (FEATURE_HA_ENABLED): `lease:panel:{id}` holds the owner's token with a TTL

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, StamError } from '../../platform/index.ts';
-import type { PanelLink, SatelEvent } from '../../schemas/index.ts';
-import { createSimulator, type Simulator } from '../../simulator/index.ts';
+import { createLogger, StamError } from '../../../platform/index.ts';
+import type { PanelLink, SatelEvent } from '../../../schemas/index.ts';
+import { createSimulator, type Simulator } from '../../../simulator/index.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
 import type { PanelNames } from './names.ts';

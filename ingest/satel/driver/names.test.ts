@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeDeviceNameRequest, DeviceType, encodeDeviceName } from './devices.ts';
+import { decodeDeviceNameRequest, DeviceType, encodeDeviceName, encodeResult, type Message } from '../protocol/index.ts';
 import { createNameReader } from './names.ts';
-import { encodeResult } from './result.ts';
-import type { Message } from './types.ts';
 
 /** A panel with partitions 1–2 and zones 1–3; zone 2 does not exist, zone 3 has no name. */
 function panel(): { request: (msg: Message) => Promise<Message>; asked: string[] } {

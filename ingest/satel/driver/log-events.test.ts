@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createPanel } from '../../simulator/index.ts';
+import { createPanel } from '../../../simulator/index.ts';
 import { eventIdOf, kindOf, logEventOf, panelTimeOf } from './log-events.ts';
 import { readLogSince, type LogEntry } from './log-reader.ts';
-import type { Message } from './types.ts';
+import type { Message } from '../protocol/index.ts';
 
 /** Makes things happen on a simulated panel and reads the records back as the driver does. */
 async function recordsOf(act: (p: ReturnType<typeof createPanel>) => void): Promise<LogEntry[]> {

@@ -4,9 +4,8 @@
  * the state commands whenever 0x7F flags them, or taken from the frames a module pushes in monitoring mode. State changes are NOT produced as events: the panel event
  * log is the one counting source (see poller.ts), the state only says what is true now.
  */
-import type { SatelEventKind } from '../../schemas/index.ts';
-import { Cmd, decodeBitmapState, decodeTroubles, encodeStateQuery, isExtendableState } from './commands.ts';
-import type { Message } from './types.ts';
+import type { SatelEventKind } from '../../../schemas/index.ts';
+import { Cmd, decodeBitmapState, decodeTroubles, encodeStateQuery, isExtendableState, type Message } from '../protocol/index.ts';
 
 /** Watched bitmap commands, the state field each fills, and what a set / cleared bit means. */
 export const WATCHED = [

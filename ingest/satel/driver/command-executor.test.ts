@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createPanel, type Panel } from '../../simulator/index.ts';
-import { StamError } from './errors.ts';
+import { createPanel, type Panel } from '../../../simulator/index.ts';
+import { StamError } from '../../../platform/index.ts';
+import type { Message } from '../protocol/index.ts';
 import { createCommandGate, type PanelRequest } from './command-gate.ts';
 import { executeCommand, settleInterrupted } from './command-executor.ts';
-import type { Message } from './types.ts';
 
 const CODE = { code: '4711' };
 

@@ -3,9 +3,7 @@
  * `8C FFFFFF` gives the newest record, `8C i` the one before record i, Z = 0 ends the log. So a catch-up
  * reads newest → cursor and hands the records back oldest first, which is the order they are produced in.
  */
-import { protocolError } from './errors.ts';
-import { decodeReadEventAnswer, encodeReadEvent, EVENT_LOG_NEWEST, isEndOfLog, type EventRecord } from './eventlog.ts';
-import type { Message } from './types.ts';
+import { decodeReadEventAnswer, encodeReadEvent, EVENT_LOG_NEWEST, isEndOfLog, protocolError, type EventRecord, type Message } from '../protocol/index.ts';
 
 /**
  * Where reading resumes: the newest record the broker acknowledged. `index` -1 means the log was empty

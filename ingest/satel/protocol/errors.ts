@@ -2,7 +2,7 @@
 // module that imports it. It imports the leaf file, not platform/index.ts: the index also loads pg, kafkajs,
 // ioredis and prom-client (~1 s), which a pure codec (and the panel simulator built on it) must not pull in.
 
-import { StamError } from '../../platform/errors.ts';
+import { StamError } from '../../../platform/errors.ts';
 
 export { StamError };
 

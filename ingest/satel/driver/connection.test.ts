@@ -1,9 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSimulator, type Simulator } from '../../simulator/index.ts';
-import { Cmd, decodeIntegraVersion } from './commands.ts';
+import { createSimulator, type Simulator } from '../../../simulator/index.ts';
+import { Cmd, decodeIntegraVersion, message } from '../protocol/index.ts';
 import { PanelConnection, type FrameError } from './connection.ts';
-import { message } from './types.ts';
 
 const KEY = 'ABCDEFGHIJKL';
 const sims: Simulator[] = [];

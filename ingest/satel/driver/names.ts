@@ -4,11 +4,8 @@
  * always win: the driver reads only while the panel has no zone names stored, and what it stores never
  * replaces a row (ON CONFLICT DO NOTHING).
  */
-import { inTransaction, type Pool } from '../../platform/index.ts';
-import { Cmd } from './commands.ts';
-import { decodeDeviceName, DeviceType, encodeDeviceNameRequest } from './devices.ts';
-import { protocolError } from './errors.ts';
-import type { Message } from './types.ts';
+import { inTransaction, type Pool } from '../../../platform/index.ts';
+import { Cmd, decodeDeviceName, DeviceType, encodeDeviceNameRequest, protocolError, type Message } from '../protocol/index.ts';
 
 export interface NamedDevice { number: number; name: string }
 export interface PanelNames { partitions: NamedDevice[]; zones: NamedDevice[] }

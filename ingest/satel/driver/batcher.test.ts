@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Producer } from '../../platform/index.ts';
+import type { Producer } from '../../../platform/index.ts';
 import { createBatchingProducer } from './batcher.ts';
 
 type Batch = { acks: number; topicMessages: { topic: string; messages: { key: string; value: string }[] }[] };

@@ -20,7 +20,7 @@ import { decodeRequest } from './requests.ts';
 import { encodeResult } from './result.ts';
 import { message } from './types.ts';
 import type { Message } from './types.ts';
-import { createRng } from '../../platform/random.ts';
+import { createRng } from '../../../platform/random.ts';
 
 const SEED = 0x5a7e1;
 const INPUTS = 1_000_000;

@@ -1,4 +1,4 @@
-import { StamError, type Logger, type Pool, type Redis } from '../../platform/index.ts';
+import { StamError, type Logger, type Pool, type Redis } from '../../../platform/index.ts';
 import type { LogCursor } from './log-reader.ts';
 
 /**

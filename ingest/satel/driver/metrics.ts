@@ -1,4 +1,4 @@
-import { counter, gauge, histogram } from '../../platform/index.ts';
+import { counter, gauge, histogram } from '../../../platform/index.ts';
 
 /**
  * What an operator graphs for the Satel driver. No per-panel labels: 500 panels × N series would cost more

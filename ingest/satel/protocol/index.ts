@@ -1,5 +1,9 @@
-// Public surface of the Satel INTEGRA integration-protocol codec (pure, no I/O). Other modules import from
+// Public surface of the Satel INTEGRA integration-protocol codec: pure functions over bytes, no I/O, nothing
+// of the project but platform/errors.ts (lint enforces it). The driver and the panel simulator import from
 // here only. Client side: encode requests, decode answers. Panel side (simulator): the reverse.
+
+// Errors of the codec (codes from the one catalogue in platform/errors.ts)
+export { hex, protocolError, requestError } from './errors.ts';
 
 // Framing
 export { crc16, encodeFrame, FrameParser } from './frame.ts';
@@ -107,18 +111,3 @@ export type { Request } from './requests.ts';
 // ETHM-1 Plus integration encryption
 export { integrationAesKey, IntegrationCipher, MAX_ENCRYPTED_FRAME_BYTES } from './crypto.ts';
 export type { CipherError, IntegrationCipherOptions } from './crypto.ts';
-
-// Driver (I/O): the satel-ingest role
-export { createSatelDriver } from './driver.ts';
-export type { SatelDriver, SatelDriverOptions } from './driver.ts';
-export { PanelConnection } from './connection.ts';
-export { createPanelPoller, diffState, WATCHED } from './poller.ts';
-export type { PanelPoller, PanelState, PanelTarget, PollerDeps } from './poller.ts';
-
-// Arm/disarm commands (the driver side of commands/): executor, the poller's gate, the glue
-export { describeRefusal, executeCommand, readBack, settleInterrupted } from './command-executor.ts';
-export type { CommandSpec, Outcome } from './command-executor.ts';
-export { createCommandGate } from './command-gate.ts';
-export type { CommandGate, PanelCommandPort, PanelRequest } from './command-gate.ts';
-export { createDriverCommands } from './driver-commands.ts';
-export type { DriverCommands, DriverCommandsOptions } from './driver-commands.ts';

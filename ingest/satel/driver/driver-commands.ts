@@ -2,12 +2,12 @@ import type { Kafka } from 'kafkajs';
 import {
   commandResult, createCommandConsumer, createCommandLedger, createResultReporter,
   type ClaimOutcome, type CommandConsumer, type CommandRecord, type DeliveredCommand, type HandleOutcome,
-} from '../../commands/index.ts';
-import { backoffMs, counter, createProducer, decryptSecret, histogram, sleep, type Logger, type Pool, type Producer } from '../../platform/index.ts';
-import type { CommandResult } from '../../schemas/index.ts';
+} from '../../../commands/index.ts';
+import { backoffMs, counter, createProducer, decryptSecret, histogram, sleep, type Logger, type Pool, type Producer } from '../../../platform/index.ts';
+import type { CommandResult } from '../../../schemas/index.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { executeCommand, settleInterrupted, type Outcome } from './command-executor.ts';
-import type { UserCode } from './control.ts';
+import type { UserCode } from '../protocol/index.ts';
 
 const m = {
   executed: counter('stam_satel_commands_total', 'commands answered by this driver, by status and how', ['status', 'how']),

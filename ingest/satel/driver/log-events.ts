@@ -5,8 +5,8 @@
  * rules for state changes apply); every other record stays LOG_RECORD and is classified by its class.
  */
 import { createHash } from 'node:crypto';
-import type { SatelEvent, SatelEventKind, Trace } from '../../schemas/index.ts';
-import type { EventRecord } from './eventlog.ts';
+import type { SatelEvent, SatelEventKind, Trace } from '../../../schemas/index.ts';
+import type { EventRecord } from '../protocol/index.ts';
 import type { LogEntry } from './log-reader.ts';
 
 /**

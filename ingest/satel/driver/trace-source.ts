@@ -1,5 +1,5 @@
-import type { Redis } from '../../platform/index.ts';
-import type { Trace } from '../../schemas/index.ts';
+import type { Redis } from '../../../platform/index.ts';
+import type { Trace } from '../../../schemas/index.ts';
 
 /**
  * Load-test side channel (SATEL_TRACE_SOURCE=redis, off by default): the panel protocol has no room for a

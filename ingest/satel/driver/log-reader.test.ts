@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createPanel, type Panel } from '../../simulator/index.ts';
-import { decodeReadEventAnswer, encodeReadEventAnswer } from './eventlog.ts';
+import { createPanel, type Panel } from '../../../simulator/index.ts';
+import { decodeReadEventAnswer, encodeReadEventAnswer, type Message } from '../protocol/index.ts';
 import { createLogWalk, EMPTY_LOG, logRecordKey, readLogSince, type LogCursor } from './log-reader.ts';
-import type { Message } from './types.ts';
 
 const opts = { panelId: 7, max: 1000, currentYear: new Date().getFullYear() };
 

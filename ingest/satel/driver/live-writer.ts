@@ -1,4 +1,4 @@
-import { panelStateChannel, type Logger, type Redis } from '../../platform/index.ts';
+import { panelStateChannel, type Logger, type Redis } from '../../../platform/index.ts';
 
 /**
  * Live-state writes of all panels (`panel:{id}:state` hash fields), merged per key and sent as one Redis

@@ -32,9 +32,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sleep, StamError, type Logger } from '../../platform/index.ts';
-import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../schemas/index.ts';
-import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, encodeMonitorRequest, encodeNewDataQuery, supportsExtendedAnswers } from './commands.ts';
+import { sleep, StamError, type Logger } from '../../../platform/index.ts';
+import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../../schemas/index.ts';
+import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, decodeResult, encodeMonitorRequest, encodeNewDataQuery, message, ResultCode, supportsExtendedAnswers, type Message } from '../protocol/index.ts';
 import { PanelConnection, type FrameError } from './connection.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
@@ -43,8 +43,6 @@ import { createCommandGate, type PanelCommandPort } from './command-gate.ts';
 import { pushedState, readState, stateChanged, WATCHED_CMDS, type PanelState } from './live-state.ts';
 import { metrics as m } from './metrics.ts';
 import { createNameReader, type NameReader, type PanelNames } from './names.ts';
-import { decodeResult, ResultCode } from './result.ts';
-import { message, type Message } from './types.ts';
 
 export { diffState, WATCHED } from './live-state.ts';
 export type { PanelState, StateField } from './live-state.ts';

@@ -1,12 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { IntegrationCipher } from './crypto.ts';
-import { StamError } from './errors.ts';
-import { cmdName } from './commands.ts';
-import { encodeFrame, FrameParser, type FrameEvent } from './frame.ts';
+import { StamError } from '../../../platform/index.ts';
+import { cmdName, encodeFrame, FrameParser, IntegrationCipher, message, type FrameEvent, type Message } from '../protocol/index.ts';
 import { metrics as m } from './metrics.ts';
-import { message, type Message } from './types.ts';
 
 const RESULT_CMD = 0xef;
 const NEW_DATA_CMD = 0x7f;
