@@ -1,6 +1,6 @@
 export { ConfigSchema, FEATURE_FLAGS, loadConfig, safeConfigView } from './config.ts';
 export type { Config } from './config.ts';
-export { ErrorCodes, StamError, isPoison, isRetryable, isStamError } from './errors.ts';
+export { ErrorCodes, StamError, isPoison, isRetryable, isStamError, keepsLink } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { createLogger } from './logger.ts';
 export type { Logger } from './logger.ts';

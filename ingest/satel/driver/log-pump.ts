@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from '../../../platform/index.ts';
+import { keepsLink, type Logger } from '../../../platform/index.ts';
 import type { SatelEvent, Trace } from '../../../schemas/index.ts';
 import type { PanelConnection } from './connection.ts';
 import type { CursorStore } from './cursor.ts';
@@ -28,8 +28,6 @@ export interface LogPumpDeps {
 
 const PRODUCE_CHUNK = 500;
 const RETRY_MS = 1_000;
-/** 0x8F failures after which the event is produced without a text (the link itself is fine). */
-const TEXT_SOFT = new Set(['E_SATEL_BUSY', 'E_SATEL_CRC', 'E_SATEL_FRAME', 'E_SATEL_PROTOCOL']);
 
 /**
  * The event-log pipeline of one panel, in two halves that run side by side: `read()` (on the poll cycle,
@@ -56,7 +54,8 @@ export function createLogPump(d: LogPumpDeps) {
     try {
       text = decodeEventTextAnswer(await c.request(encodeEventTextRequest({ code: e.record.code, restore: e.record.restore, long: true }))).text.trim();
     } catch (err) {
-      if (!TEXT_SOFT.has((err as { code?: string }).code ?? '')) throw err;
+      // The link itself is fine (keepsLink): the event goes out without a text.
+      if (!keepsLink(err)) throw err;
     }
     d.texts.set(k, text);
     return text;

@@ -32,7 +32,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { sleep, StamError, type Logger } from '../../../platform/index.ts';
+import { keepsLink, sleep, StamError, type Logger } from '../../../platform/index.ts';
 import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../../schemas/index.ts';
 import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, decodeResult, encodeMonitorRequest, encodeNewDataQuery, message, ResultCode, supportsExtendedAnswers, type Message } from '../protocol/index.ts';
 import { PanelConnection, type FrameError } from './connection.ts';
@@ -140,8 +140,6 @@ export function reconnectDelayMs(attempt: number, random: () => number = Math.ra
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
-/** Errors after which the same link is used again (the module is there, one answer went wrong). */
-const IN_SESSION = new Set(['E_SATEL_BUSY', 'E_SATEL_CRC', 'E_SATEL_FRAME', 'E_SATEL_PROTOCOL']);
 const MAX_ERRORS_IN_ROW = 5;
 const LIVE_HEARTBEAT_MS = 5_000;
 /** Pushes closer together than this share one log read. */
@@ -215,7 +213,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
   /** A failed cycle: the same link is tried again after a pause unless the error ends it (rethrown). Returns the new count. */
   async function cycleFailed(err: unknown, errorsInRow: number): Promise<number> {
     const code = codeOf(err);
-    if (!IN_SESSION.has(code) || errorsInRow + 1 >= MAX_ERRORS_IN_ROW) throw err;
+    if (!keepsLink(err) || errorsInRow + 1 >= MAX_ERRORS_IN_ROW) throw err;
     m.protocolErrors.inc({ code });
     log.warn({ code, err: (err as Error).message, errorsInRow: errorsInRow + 1 }, 'poll cycle failed; retrying on the same link');
     await sleep(100 * (errorsInRow + 1), abort.signal);
