@@ -16,7 +16,8 @@ export { runChecks, startOpsServer } from './ops.ts';
 export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';
 export { runService } from './lifecycle.ts';
 export type { Service } from './lifecycle.ts';
-export { sleep, backoffMs } from './time.ts';
+export { sleep, backoffMs, tokenBucket } from './time.ts';
+export type { Jitter } from './time.ts';
 export {
   addKeyToFile, configureSecrets, createSecretBox, decryptSecret, encryptSecret, generateSecretKey, loadSecretKeyRing,
   parseSecretKeys, reencryptSecret, secretNeedsRotation,

@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
-import { createProducer, decryptSecret, StamError, type Logger, type Pool, type Producer, type Redis } from '../../../platform/index.ts';
+import { createProducer, decryptSecret, StamError, tokenBucket, type Logger, type Pool, type Producer, type Redis } from '../../../platform/index.ts';
 import { codecFor, topicName, type PanelLink, type SatelEvent } from '../../../schemas/index.ts';
 import { createBatchingProducer, type BatchingProducer } from './batcher.ts';
 import { createCursorStore } from './cursor.ts';
 import { createLeaseManager, type Lease } from './lease.ts';
 import { createLiveWriter } from './live-writer.ts';
 import { metrics as m } from './metrics.ts';
-import { createPanelPoller, tokenBucket, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
+import { createPanelPoller, type PanelPoller, type PanelTarget, type PollerStatus } from './poller.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { createRedisTraceLookup } from './trace-source.ts';
 import { createNameStore } from './names.ts';
@@ -93,6 +93,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const exclusive = (what: string, fn: () => Promise<void>): Promise<void> =>
     (serial = serial.then(fn).catch((err: Error) => log.error({ err: err.message }, `satel driver: ${what} failed`)));
 
+  // Per-second budgets shared by every poller of this driver: push-driven log reads and 0xEE name reads.
   const pushReadBudget = tokenBucket(opts.pushReadsPerS ?? 250);
   const nameReadsPerS = opts.nameReadsPerS ?? 50;
   const names = nameReadsPerS > 0 ? { budget: tokenBucket(nameReadsPerS), save: createNameStore(pool).save } : undefined;

@@ -5,7 +5,7 @@ import { createSimulator, type Simulator } from '../../../simulator/index.ts';
 import type { CursorStore } from './cursor.ts';
 import type { LogCursor } from './log-reader.ts';
 import type { PanelNames } from './names.ts';
-import { createPanelPoller, reconnectDelayMs, tokenBucket, type PollerDeps } from './poller.ts';
+import { createPanelPoller, reconnectDelayMs, type PollerDeps } from './poller.ts';
 
 describe('reconnect backoff', () => {
   it('doubles from 1 s to 16 s and stays at 30 s', () => {
@@ -24,18 +24,6 @@ describe('reconnect backoff', () => {
       expect(d).toBeGreaterThanOrEqual(6000);
       expect(d).toBeLessThanOrEqual(10000);
     }
-  });
-});
-
-describe('token bucket (push and name reads)', () => {
-  it('allows a second\'s worth at once, then refills at the rate, never beyond one second\'s worth', () => {
-    let t = 0;
-    const take = tokenBucket(10, () => t);
-    expect(Array.from({ length: 12 }, take).filter(Boolean)).toHaveLength(10);
-    t = 250; // a quarter second refills 2.5 tokens
-    expect(Array.from({ length: 5 }, take).filter(Boolean)).toHaveLength(2);
-    t = 60_000;
-    expect(Array.from({ length: 30 }, take).filter(Boolean)).toHaveLength(10);
   });
 });
 

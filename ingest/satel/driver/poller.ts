@@ -32,7 +32,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { keepsLink, sleep, StamError, type Logger } from '../../../platform/index.ts';
+import { backoffMs, keepsLink, sleep, StamError, type Logger } from '../../../platform/index.ts';
 import type { PanelLink, PanelLinkStatus, SatelEvent, Trace } from '../../../schemas/index.ts';
 import { Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, decodeResult, encodeMonitorRequest, encodeNewDataQuery, message, ResultCode, supportsExtendedAnswers, type Message } from '../protocol/index.ts';
 import { PanelConnection, type FrameError } from './connection.ts';
@@ -115,29 +115,9 @@ export interface PollerStatus {
   pushReads: number;
 }
 
-/**
- * A token bucket of `perSecond` operations shared by a whole driver: push-driven log reads
- * (PollerDeps.pushReadBudget) and name reads (PollerDeps.names.budget). Holds at most one second's worth,
- * so a burst after a quiet spell is served at once.
- */
-export function tokenBucket(perSecond: number, now: () => number = () => performance.now()): () => boolean {
-  let tokens = perSecond;
-  let at = now();
-  return () => {
-    const t = now();
-    tokens = Math.min(perSecond, tokens + ((t - at) / 1000) * perSecond);
-    at = t;
-    if (tokens < 1) return false;
-    tokens -= 1;
-    return true;
-  };
-}
-
-const BACKOFF_S = [1, 2, 4, 8, 16, 30];
 /** Reconnect delay after `attempt` failures in a row: 1, 2, 4, 8, 16, 30, 30 … s, each ±25 % jitter. */
 export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = BACKOFF_S[Math.min(Math.max(0, attempt), BACKOFF_S.length - 1)]! * 1000;
-  return Math.round(base * (0.75 + random() * 0.5));
+  return backoffMs(attempt, 1_000, 30_000, random, 'around');
 }
 
 const MAX_ERRORS_IN_ROW = 5;
@@ -194,7 +174,7 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
         } catch (err) {
           if (codeOf(err) === 'E_SATEL_LEASE') return;
           log.warn({ status: s, err: (err as Error).message }, 'could not produce the link event; retrying');
-          await sleep(Math.min(30_000, 1_000 * 2 ** attempt), abort.signal);
+          await sleep(backoffMs(attempt, 1_000, 30_000, random, 'none'), abort.signal);
         }
       }
     });
