@@ -2,7 +2,7 @@
  * Live panel state for fast display (Redis `panel:{id}:state`): which zones are violated, in alarm or
  * tampered, which partitions are armed or in alarm, which outputs are on, the trouble bitmaps. Read with
  * the state commands whenever 0x7F flags them, or taken from the frames a module pushes in monitoring mode. State changes are NOT produced as events: the panel event
- * log is the one counting source (see poller.ts), the state only says what is true now.
+ * log is the one counting source (see session.ts), the state only says what is true now.
  */
 import type { SatelEventKind } from '../../../schemas/index.ts';
 import { Cmd, decodeBitmapState, decodeTroubles, encodeStateQuery, isExtendableState, type Message } from '../protocol/index.ts';
