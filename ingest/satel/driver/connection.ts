@@ -3,6 +3,7 @@ import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StamError } from '../../../platform/index.ts';
 import { cmdName, encodeFrame, FrameParser, IntegrationCipher, message, type FrameEvent, type Message } from '../protocol/index.ts';
+import { SATEL_DEFAULTS as defaults } from './defaults.ts';
 import { metrics as m } from './metrics.ts';
 
 const RESULT_CMD = 0xef;
@@ -11,7 +12,9 @@ const NEW_DATA_CMD = 0x7f;
 export interface ConnectionOptions {
   host: string;
   port: number;
+  /** Left out: SATEL_CONNECT_TIMEOUT_MS's default. */
   connectTimeoutMs?: number;
+  /** Left out: SATEL_ANSWER_TIMEOUT_MS's default. */
   answerTimeoutMs?: number;
   /**
    * Sends a harmless 0x7F (reading the new-data list clears nothing) when no request went out for this
@@ -50,6 +53,7 @@ export class PanelConnection extends EventEmitter {
   /** Encrypted links: a refusal `Busy!` comes in plain text before any PDU. */
   private plainSniffer: FrameParser | undefined;
   private readonly answerTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
   /** Requests waiting for the one in flight to be answered. */
   private readonly waiting: Pending[] = [];
   private pending: Pending | undefined;
@@ -63,7 +67,8 @@ export class PanelConnection extends EventEmitter {
 
   constructor(private readonly opts: ConnectionOptions) {
     super();
-    this.answerTimeoutMs = opts.answerTimeoutMs ?? 3_000;
+    this.answerTimeoutMs = opts.answerTimeoutMs ?? defaults.SATEL_ANSWER_TIMEOUT_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? defaults.SATEL_CONNECT_TIMEOUT_MS;
     if (opts.integrationKey !== undefined && opts.integrationKey !== '') {
       this.cipher = new IntegrationCipher(opts.integrationKey);
       this.plainSniffer = new FrameParser({ maxFrameBytes: 16 });
@@ -84,8 +89,8 @@ export class PanelConnection extends EventEmitter {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.close(`connect to ${where} timed out`);
-        reject(new StamError('E_SATEL_LINK', `connect to ${where} timed out after ${this.opts.connectTimeoutMs ?? 5_000} ms`));
-      }, this.opts.connectTimeoutMs ?? 5_000);
+        reject(new StamError('E_SATEL_LINK', `connect to ${where} timed out after ${this.connectTimeoutMs} ms`));
+      }, this.connectTimeoutMs);
       const onError = (err: Error) => { clearTimeout(timer); reject(new StamError('E_SATEL_LINK', `connect to ${where}: ${err.message}`, { cause: err })); };
       this.socket.once('error', onError);
       this.socket.once('connect', () => {

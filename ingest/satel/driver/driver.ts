@@ -6,6 +6,7 @@ import { createProducer, decryptSecret, StamError, tokenBucket, type Logger, typ
 import { codecFor, topicName, type PanelLink, type SatelEvent } from '../../../schemas/index.ts';
 import { createBatchingProducer, type BatchingProducer } from './batcher.ts';
 import { createCursorStore } from './cursor.ts';
+import { SATEL_DEFAULTS as defaults } from './defaults.ts';
 import { createLeaseManager, type Lease } from './lease.ts';
 import { createLiveWriter } from './live-writer.ts';
 import { metrics as m } from './metrics.ts';
@@ -23,12 +24,13 @@ export interface SatelDriverOptions {
   pollIntervalMs: number;
   answerTimeoutMs: number;
   panelRefreshMs: number;
+  // Left out (tests, tools): the configuration's default (defaults.ts).
   connectTimeoutMs?: number;
   keepAliveMs?: number;
   logSweepMs?: number;
-  /** Ask modules that offer it to push changes (monitoring mode). Default true. */
+  /** Ask modules that offer it to push changes (monitoring mode). */
   monitoring?: boolean;
-  /** Push-driven log reads per second across all panels (default 250); beyond it, pushed records wait for the poll. */
+  /** Push-driven log reads per second across all panels; beyond it, pushed records wait for the poll. */
   pushReadsPerS?: number;
   /** 0xEE name reads per second across all panels, for panels without zone names (0: never read names). */
   nameReadsPerS?: number;
@@ -37,15 +39,17 @@ export interface SatelDriverOptions {
   supervisionMs?: number;
   /** FEATURE_HA_ENABLED: share panels with other drivers through Redis leases. */
   ha?: { ttlMs: number; renewMs: number } | undefined;
+  /** This driver in lease tokens and logs (default defaultDriverId()). */
   driverId?: string | undefined;
   traceSource?: 'none' | 'redis';
   /** Opens `panels.integration_key_enc` (platform secrets by default). */
   decrypt?: (sealed: Buffer) => string;
-  /** Producer batching window across panels. */
-  lingerMs?: number;
   /** Arm/disarm commands (driver-commands.ts): told which panels this driver polls, and given their links. */
   commands?: { attach(panelId: number, port: PanelCommandPort, fencing: number): Promise<void>; detach(panelId: number): Promise<void> } | undefined;
 }
+
+/** SATEL_DRIVER_ID when unset: the host and process, unique among the drivers sharing panels. */
+export const defaultDriverId = (): string => `${hostname()}-${process.pid}`;
 
 interface PanelRow { id: number; host: string; port: number; model: string; integration_key_enc: Buffer | null; names_missing: boolean }
 interface Running { poller: PanelPoller; signature: string; lease: Lease | undefined }
@@ -70,12 +74,12 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const linkTopic = topicName('panel.link.v1', opts.topicPrefix);
   const satelCodec = codecFor('SatelEvent');
   const linkCodec = codecFor('PanelLink');
-  const driverId = opts.driverId ?? `${hostname()}-${process.pid}`;
+  const driverId = opts.driverId ?? defaultDriverId();
   const decrypt = opts.decrypt ?? decryptSecret;
   if (opts.ha && opts.ha.renewMs * 3 > opts.ha.ttlMs) {
     throw new StamError('E_CONFIG', `SATEL_LEASE_RENEW_MS (${opts.ha.renewMs}) must be at most a third of SATEL_LEASE_TTL_MS (${opts.ha.ttlMs})`);
   }
-  const leases = createLeaseManager({ redis, driverId, ttlMs: opts.ha?.ttlMs ?? 15_000 });
+  const leases = createLeaseManager({ redis, driverId, ttlMs: opts.ha?.ttlMs ?? defaults.SATEL_LEASE_TTL_MS });
   const cursors = createCursorStore({ redis, pool, log });
   const liveWriter = createLiveWriter(redis, log);
   const traces = opts.traceSource === 'redis' ? createRedisTraceLookup(redis) : undefined;
@@ -94,16 +98,23 @@ export function createSatelDriver(opts: SatelDriverOptions) {
     (serial = serial.then(fn).catch((err: Error) => log.error({ err: err.message }, `satel driver: ${what} failed`)));
 
   // Per-second budgets shared by every poller of this driver: push-driven log reads and 0xEE name reads.
-  const pushReadBudget = tokenBucket(opts.pushReadsPerS ?? 250);
-  const nameReadsPerS = opts.nameReadsPerS ?? 50;
+  const pushReadBudget = tokenBucket(opts.pushReadsPerS ?? defaults.SATEL_PUSH_READS_PER_S);
+  const nameReadsPerS = opts.nameReadsPerS ?? defaults.SATEL_NAME_READS_PER_S;
   const names = nameReadsPerS > 0 ? { budget: tokenBucket(nameReadsPerS), save: createNameStore(pool).save } : undefined;
+
+  const tuning = {
+    connectTimeoutMs: opts.connectTimeoutMs ?? defaults.SATEL_CONNECT_TIMEOUT_MS,
+    keepAliveMs: opts.keepAliveMs ?? defaults.SATEL_KEEPALIVE_MS,
+    logSweepMs: opts.logSweepMs ?? defaults.SATEL_LOG_SWEEP_MS,
+    monitoring: opts.monitoring ?? defaults.SATEL_MONITORING,
+    logCatchUpMax: opts.logCatchUpMax ?? defaults.SATEL_LOG_CATCHUP_MAX,
+    supervisionMs: opts.supervisionMs ?? defaults.LINK_SUPERVISION_S * 1000,
+  };
 
   function pollerFor(target: PanelTarget, fencing: number, lease: Lease | undefined): PanelPoller {
     const stateKey = `panel:${target.id}:state`;
     return createPanelPoller(target, {
-      log, pollIntervalMs: opts.pollIntervalMs, answerTimeoutMs: opts.answerTimeoutMs, connectTimeoutMs: opts.connectTimeoutMs ?? 5_000,
-      keepAliveMs: opts.keepAliveMs ?? 10_000, logSweepMs: opts.logSweepMs ?? 5_000, monitoring: opts.monitoring ?? true, pushReadBudget, logCatchUpMax: opts.logCatchUpMax ?? 5_000,
-      supervisionMs: opts.supervisionMs ?? 60_000, fencing, cursors, texts, traces, names,
+      ...tuning, log, pollIntervalMs: opts.pollIntervalMs, answerTimeoutMs: opts.answerTimeoutMs, pushReadBudget, fencing, cursors, texts, traces, names,
       checkLease: () => {
         if (lease && lease.validUntil <= performance.now()) throw new StamError('E_SATEL_LEASE', `lease of panel ${target.id} expired locally`);
       },
@@ -216,7 +227,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
     status(): PollerStatus[] { return [...running.values()].map((r) => r.poller.status()); },
     async start(): Promise<void> {
       producer = await createProducer(kafka);
-      batcher = createBatchingProducer(producer, { lingerMs: opts.lingerMs ?? 2 });
+      batcher = createBatchingProducer(producer); // events of many panels go out in one request
       cursors.start();
       await exclusive('first panel refresh', refresh);
       timers.push(setInterval(() => void exclusive('panel refresh', refresh), opts.panelRefreshMs));

@@ -1,7 +1,7 @@
 // Public surface of the Satel driver (I/O: sockets, Redis, PostgreSQL, the broker): the satel-ingest role,
 // its arm/disarm command side, and one panel link for tools. The codec it speaks is ../protocol/.
 
-export { createSatelDriver } from './driver.ts';
+export { createSatelDriver, defaultDriverId } from './driver.ts';
 export type { SatelDriver, SatelDriverOptions } from './driver.ts';
 export { PanelConnection } from './connection.ts';
 export { createPanelPoller, diffState, WATCHED } from './poller.ts';

@@ -105,7 +105,7 @@ export async function runSession(x: SessionContext): Promise<void> {
     do await x.pump.read(c, id.integra.language); while (x.pump.walking && status.cursor === null); // first sight: set the cursor now
     x.pump.kick(onLeaseLost);
     loop = new PollLoop(x, c, id, state, onLeaseLost);
-    status.monitoring = deps.monitoring !== false && await askToMonitor(c, log);
+    status.monitoring = deps.monitoring && await askToMonitor(c, log);
     loop.acceptsPushes = status.monitoring;
     x.gate.open(request);
     await loop.run();

@@ -20,8 +20,8 @@ export interface PollerDeps {
   /** Read the log at least this often even without a state flag (0: every poll). */
   logSweepMs: number;
   logCatchUpMax: number;
-  /** Ask modules that offer it to push changes (monitoring mode); default true. */
-  monitoring?: boolean;
+  /** Ask modules that offer it to push changes (monitoring mode). */
+  monitoring: boolean;
   /**
    * Shared by every panel of the driver: true when a push may bring a log read forward now. When the
    * budget is spent (a storm on many panels), pushed records wait for the next poll, which reads many
