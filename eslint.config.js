@@ -32,6 +32,17 @@ const pureCodec = [
   },
 ];
 
+/**
+ * The simulator runs without the centre: the codec and the platform leaves that load no client library
+ * (logger and metrics too, because a simulator process logs and is scraped).
+ */
+const simulatorOnly = [
+  {
+    regex: '^\\.\\./(?!ingest/satel/protocol/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
+    message: 'The simulator imports only ingest/satel/protocol/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults (never platform/index.ts: it loads pg, kafkajs and ioredis).',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'infra/kafka/lib/**', 'load-tests/reports/**', 'gateway/public/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -55,6 +66,15 @@ export default tseslint.config(
     files: ['ingest/satel/protocol/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [...deepImports, ...pureCodec] }] },
+  },
+  {
+    files: ['simulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'zod', message: 'The one validation library is TypeBox: platform/validate.ts.' }],
+        patterns: simulatorOnly,
+      }],
+    },
   },
   {
     files: ['**/*.test.ts', 'tests/**/*.ts'],

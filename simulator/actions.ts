@@ -3,7 +3,7 @@
  * one panel. State actions write event-log records and get a trace; link actions steer fault injection.
  */
 import { randomUUID } from 'node:crypto';
-import { counter } from '../platform/index.ts';
+import { counter } from '../platform/metrics.ts';
 import type { LogRecord, Trace } from './event-log.ts';
 import { TROUBLE_NAMES, type TroubleName } from './models.ts';
 import type { PanelCore, TroubleRef } from './panel-core.ts';

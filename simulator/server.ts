@@ -6,7 +6,8 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { crc16, encodeFrame, FrameParser, IntegrationCipher, type Message } from '../ingest/satel/protocol/index.ts';
-import { counter, gauge, type Logger } from '../platform/index.ts';
+import type { Logger } from '../platform/logger.ts';
+import { counter, gauge } from '../platform/metrics.ts';
 import type { LinkControl } from './actions.ts';
 import type { Panel } from './panel.ts';
 
