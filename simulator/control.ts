@@ -1,8 +1,8 @@
 /**
  * HTTP control API of the simulator (default port 7080): inspect panels, make zones, troubles and links
  * misbehave, run scenarios and load at a rate, and list the traces of generated events so load tests can
- * match every event end to end. A thin shell over the simulator: `buildControlApp` for inject() tests,
- * `createControlServer` to listen.
+ * match every event end to end. A thin shell over the simulator: `buildControlApp` builds the app,
+ * `createControlServer` listens.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -73,7 +73,7 @@ function body<T extends TSchema>(schema: T, raw: unknown): Static<T> {
   }
 }
 
-export function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined } = {}): FastifyInstance {
+function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined } = {}): FastifyInstance {
   const loggerInstance: FastifyBaseLogger | undefined = opts.log?.child({ component: 'simulator-control' });
   const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, text, done) => done(null, text));

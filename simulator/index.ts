@@ -23,15 +23,9 @@ import { parseScenario, runScenario, type Scenario, type ScenarioRun } from './s
 import { createPanelServer, type PanelServer } from './server.ts';
 import { createTraceRing } from './traces.ts';
 
-export type { Action, ActionParams, ActionResult } from './actions.ts';
 export type { LogRecord, Trace } from './event-log.ts';
-export type { ModuleName, PanelModelName } from './models.ts';
-export type { Answer, Panel, PanelConfig, PanelSnapshot, Request } from './panel.ts';
-export type { Scenario, ScenarioStep } from './scenario.ts';
-export type { TracedEvent } from './traces.ts';
+export type { Panel } from './panel.ts';
 export { createPanel } from './panel.ts';
-export { parseScenario, ScenarioError } from './scenario.ts';
-export { MODULE_NAMES, PANEL_MODEL_NAMES } from './models.ts';
 
 const Port = (options: { default?: number } = {}) => Type.Integer({ minimum: 0, maximum: 65_535, ...options });
 const Positive = (options: { default?: number; maximum?: number } = {}) => Type.Integer({ minimum: 1, ...options });
@@ -41,7 +35,7 @@ const OneOf = <T extends string>(names: readonly T[], def: T) => Type.Union(name
  * Validated once at start-up; defaults filled here, so the CLI and tests share them (the ports and the
  * user code are the SIMULATOR_* defaults of the configuration, from platform/simulator-defaults.ts).
  */
-export const SimulatorOptionsSchema = Type.Object({
+const SimulatorOptionsSchema = Type.Object({
   panels: Type.Integer({ minimum: 1, maximum: 5_000 }),
   /** Panel i listens on basePort + i - 1; 0 gives every panel a free port. */
   basePort: Port({ default: SIMULATOR_DEFAULTS.port }),
@@ -69,9 +63,9 @@ export const SimulatorOptionsSchema = Type.Object({
   scenario: Type.Optional(Type.String()),
 });
 
-export type SimulatorSettings = Static<typeof SimulatorOptionsSchema>;
+type SimulatorSettings = Static<typeof SimulatorOptionsSchema>;
 /** What the schema accepts: the settings with a default may be left out, numbers may come as strings. */
-export type SimulatorOptions = Partial<SimulatorSettings> & Pick<SimulatorSettings, 'panels'> & {
+type SimulatorOptions = Partial<SimulatorSettings> & Pick<SimulatorSettings, 'panels'> & {
   log?: Logger;
   /** Called for every event-log record any panel writes (trace set when the simulator generated it). */
   onEvent?: (panel: number, record: LogRecord, trace: Trace | undefined) => void;

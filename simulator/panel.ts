@@ -15,8 +15,6 @@ import {
 } from './models.ts';
 import { createPanelCore, type PanelConfig, type PanelCore } from './panel-core.ts';
 
-export type { PanelConfig } from './panel-core.ts';
-
 export type Request = { cmd: number; data?: Uint8Array };
 export type Answer = Message;
 

@@ -36,7 +36,7 @@ export type RateRun = {
   stop(): void;
 };
 
-export type RateTarget = {
+type RateTarget = {
   panelCount: number;
   zoneCount: number;
   /** One event on (panel, zone); throws on failure. */

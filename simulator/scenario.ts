@@ -40,7 +40,7 @@ const StepSchema = Type.Object({
 /** The document around the steps; each step is checked on its own, so that problems name the step. */
 const ScenarioSchema = Type.Object({ name: Type.Optional(Type.String()), steps: Type.Array(Type.Unknown(), { minItems: 1 }) }, { additionalProperties: false });
 
-export type ScenarioStep = Static<typeof StepSchema>;
+type ScenarioStep = Static<typeof StepSchema>;
 export type Scenario = { name: string; steps: ScenarioStep[] };
 
 export class ScenarioError extends Error {
@@ -105,7 +105,7 @@ export type ScenarioRun = {
   stop(): void;
 };
 
-export type ScenarioTarget = {
+type ScenarioTarget = {
   panelCount: number;
   perform(panel: number, action: Action, params: ActionParams): void;
 };

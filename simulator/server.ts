@@ -56,7 +56,7 @@ export type PanelServer = {
 };
 
 /** A frame whose CRC is wrong on purpose (fault injection); stuffing is kept valid so only the CRC fails. */
-export function corruptFrame(cmd: number, data: Uint8Array): Buffer {
+function corruptFrame(cmd: number, data: Uint8Array): Buffer {
   const body = Buffer.concat([Uint8Array.of(cmd), data]);
   const crc = crc16(body) ^ 0x5a5a;
   const out: number[] = [0xfe, 0xfe];

@@ -9,11 +9,11 @@ import type { CommandStatus } from '../../../schemas/index.ts';
 import { Cmd, decodeBitmapState, decodeResult, describeResult, encodeArm, encodeClearAlarm, encodeDisarm, encodeOutputsOff, encodeOutputsOn, encodeStateQuery, hex, ResultCode, type Message, type UserCode } from '../protocol/index.ts';
 import type { PanelRequest } from './command-gate.ts';
 
-export interface CommandSpec { action: CommandAction; params: CommandParams }
+interface CommandSpec { action: CommandAction; params: CommandParams }
 export interface Outcome { status: CommandStatus; reason: string; panelResultCode: number | null }
 
 /** The panel's refusal in words an operator acts on. */
-export function describeRefusal(code: number): string {
+function describeRefusal(code: number): string {
   switch (code) {
     case ResultCode.userCodeNotFound: return 'wrong user code: the panel does not know the stored user code';
     case ResultCode.noAccess: return 'no access: the user code may not control these partitions or outputs';
@@ -46,7 +46,7 @@ async function bitmap(request: PanelRequest, cmd: number, extended = false): Pro
 }
 
 /** Reads back what the command should have changed: `done` when the panel shows it, with words for both cases. */
-export async function readBack(request: PanelRequest, spec: CommandSpec): Promise<{ done: boolean; text: string }> {
+async function readBack(request: PanelRequest, spec: CommandSpec): Promise<{ done: boolean; text: string }> {
   const parts = spec.params.partitions ?? [];
   const outs = spec.params.outputs ?? [];
   switch (spec.action) {
@@ -86,7 +86,7 @@ export async function readBack(request: PanelRequest, spec: CommandSpec): Promis
 const codeOf = (err: unknown): string => (err as { code?: string }).code ?? '';
 const msgOf = (err: unknown): string => (err as Error).message;
 
-export interface ExecuteOptions {
+interface ExecuteOptions {
   /** Read-back attempts after "accepted, will be processed" (0xFF) before giving up (default 4). */
   readBackTries?: number;
   readBackDelayMs?: number;

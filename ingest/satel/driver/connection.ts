@@ -9,7 +9,7 @@ import { metrics as m } from './metrics.ts';
 const RESULT_CMD = 0xef;
 const NEW_DATA_CMD = 0x7f;
 
-export interface ConnectionOptions {
+interface ConnectionOptions {
   host: string;
   port: number;
   /** Left out: SATEL_CONNECT_TIMEOUT_MS's default. */

@@ -31,7 +31,7 @@ type CursorRedis = Redis & { satelSaveCursor(key: string, index: string, rkey: s
 type CursorPipeline = { satelSaveCursor(key: string, index: string, rkey: string, fencing: string, at: string): void; exec(): Promise<[Error | null, unknown][] | null> };
 interface Queued { cursor: LogCursor; fencing: number; at: number; waiters: { resolve: () => void; reject: (e: Error) => void }[] }
 
-export const cursorKey = (panelId: number): string => `panel:${panelId}:cursor`;
+const cursorKey = (panelId: number): string => `panel:${panelId}:cursor`;
 
 export function createCursorStore(opts: { redis: Redis; pool: Pool; log: Logger; flushMs?: number; redisFlushMs?: number }): CursorStore {
   const { pool, log } = opts;

@@ -14,7 +14,7 @@ const m = {
   seconds: histogram('stam_satel_command_seconds', 'command delivery → result reported', [], [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
 };
 
-export interface DriverCommandsOptions {
+interface DriverCommandsOptions {
   url: string;
   driverId: string;
   pool: Pool;

@@ -4,13 +4,7 @@
 export { createSatelDriver, defaultDriverId } from './driver.ts';
 export type { SatelDriver, SatelDriverOptions } from './driver.ts';
 export { PanelConnection } from './connection.ts';
-export { createPanelPoller, diffState, WATCHED } from './poller.ts';
-export type { PanelPoller, PanelState, PanelTarget, PollerDeps } from './poller.ts';
 
-// Arm/disarm commands (the driver side of commands/): executor, the poller's gate, the glue
-export { describeRefusal, executeCommand, readBack, settleInterrupted } from './command-executor.ts';
-export type { CommandSpec, Outcome } from './command-executor.ts';
-export { createCommandGate } from './command-gate.ts';
-export type { CommandGate, PanelCommandPort, PanelRequest } from './command-gate.ts';
+// Arm/disarm commands (the driver side of commands/)
 export { createDriverCommands } from './driver-commands.ts';
-export type { DriverCommands, DriverCommandsOptions } from './driver-commands.ts';
+export type { DriverCommands } from './driver-commands.ts';

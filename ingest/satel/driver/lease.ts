@@ -29,10 +29,10 @@ type LeaseRedis = Redis & {
   satelLeaseRelease(key: string, token: string): Promise<number>;
 };
 
-export const leaseKey = (panelId: number): string => `lease:panel:${panelId}`;
-export const fencingKey = (panelId: number): string => `lease:panel:${panelId}:fencing`;
+const leaseKey = (panelId: number): string => `lease:panel:${panelId}`;
+const fencingKey = (panelId: number): string => `lease:panel:${panelId}:fencing`;
 
-export interface LeaseManager {
+interface LeaseManager {
   readonly ttlMs: number;
   /** Tries every panel in one round trip; returns the leases won. */
   acquire(panelIds: readonly number[]): Promise<Lease[]>;

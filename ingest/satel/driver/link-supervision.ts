@@ -13,7 +13,7 @@ import type { PanelLink, PanelLinkStatus } from '../../../schemas/index.ts';
 import { metrics as m } from './metrics.ts';
 import { codeOf, type PollerDeps, type SaveLive } from './types.ts';
 
-export interface LinkSupervisionDeps extends Pick<PollerDeps, 'fencing' | 'supervisionMs' | 'checkLease' | 'produceLink'> {
+interface LinkSupervisionDeps extends Pick<PollerDeps, 'fencing' | 'supervisionMs' | 'checkLease' | 'produceLink'> {
   panelId: number;
   log: Logger;
   signal: AbortSignal;

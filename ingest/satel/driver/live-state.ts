@@ -8,7 +8,7 @@ import type { SatelEventKind } from '../../../schemas/index.ts';
 import { Cmd, decodeBitmapState, decodeTroubles, encodeStateQuery, isExtendableState, type Message } from '../protocol/index.ts';
 
 /** Watched bitmap commands, the state field each fills, and what a set / cleared bit means. */
-export const WATCHED = [
+const WATCHED = [
   { cmd: Cmd.zonesViolation, field: 'zonesViolated', on: 'ZONE_VIOLATION', off: 'ZONE_RESTORE' },
   { cmd: Cmd.zonesTamper, field: 'zonesTamper', on: 'ZONE_TAMPER', off: 'ZONE_TAMPER_RESTORE' },
   { cmd: Cmd.zonesAlarm, field: 'zonesAlarm', on: 'ZONE_ALARM', off: 'ZONE_ALARM_RESTORE' },
@@ -19,19 +19,19 @@ export const WATCHED = [
 ] as const satisfies readonly { cmd: number; field: string; on: SatelEventKind; off: SatelEventKind }[];
 
 /** Troubles parts 1–5 (0x1B–0x1F), kept as raw bitmaps (their layout is in the manual's trouble tables). */
-export const TROUBLE_CMDS = [Cmd.troublesPart1, Cmd.troublesPart2, Cmd.troublesPart3, Cmd.troublesPart4, Cmd.troublesPart5] as const;
+const TROUBLE_CMDS = [Cmd.troublesPart1, Cmd.troublesPart2, Cmd.troublesPart3, Cmd.troublesPart4, Cmd.troublesPart5] as const;
 
 /** Every command whose 0x7F flag the poller acts on. */
 export const WATCHED_CMDS: readonly number[] = [...WATCHED.map((w) => w.cmd), ...TROUBLE_CMDS];
 
-export type StateField = (typeof WATCHED)[number]['field'];
+type StateField = (typeof WATCHED)[number]['field'];
 export interface PanelState extends Partial<Record<StateField, number[]>> {
   /** Troubles part number (1–5) → hex bitmap; only parts with a trouble are listed. */
   troubles?: Record<string, string>;
 }
 
 /** Differences between two states as (kind, object) pairs, in object-number order (logs and tests). */
-export function diffState(prev: PanelState, next: PanelState): { kind: SatelEventKind; n: number; field: StateField }[] {
+function diffState(prev: PanelState, next: PanelState): { kind: SatelEventKind; n: number; field: StateField }[] {
   const out: { kind: SatelEventKind; n: number; field: StateField }[] = [];
   for (const w of WATCHED) {
     const after = next[w.field];

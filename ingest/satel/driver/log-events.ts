@@ -26,7 +26,7 @@ const TYPED: ReadonlyMap<number, { cls: number; normal: SatelEventKind; restore:
 ] as const);
 
 /** The partition number of a record. Panels send n-1 (0 also for "no partition"), as the simulator does. */
-export function recordPartition(r: EventRecord): number {
+function recordPartition(r: EventRecord): number {
   return r.partitionRaw + 1;
 }
 
@@ -56,7 +56,7 @@ export function eventIdOf(dedupKey: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-export interface LogEventContext {
+interface LogEventContext {
   panelId: number;
   fencing: number;
   observedAt: number;

@@ -8,7 +8,7 @@ import { logEventOf } from './log-events.ts';
 import { createLogWalk, type LogCursor, type LogEntry, type LogWalk } from './log-reader.ts';
 import { metrics as m } from './metrics.ts';
 
-export interface LogPumpDeps {
+interface LogPumpDeps {
   panelId: number;
   port: number;
   fencing: number;

@@ -22,7 +22,7 @@ export interface LogEntry {
   key: string;
 }
 
-export interface LogRead {
+interface LogRead {
   /** New records, oldest first. */
   entries: LogEntry[];
   /** The cursor once every entry is acknowledged (the newest record, or the old cursor when nothing is new). */
@@ -31,7 +31,7 @@ export interface LogRead {
   gap?: string;
 }
 
-export interface LogReadOptions {
+interface LogReadOptions {
   panelId: number;
   /** Most records read back in one call; older ones are reported as a gap. */
   max: number;

@@ -7,7 +7,7 @@
 import { inTransaction, type Pool } from '../../../platform/index.ts';
 import { Cmd, decodeDeviceName, DeviceType, encodeDeviceNameRequest, protocolError, type Message } from '../protocol/index.ts';
 
-export interface NamedDevice { number: number; name: string }
+interface NamedDevice { number: number; name: string }
 export interface PanelNames { partitions: NamedDevice[]; zones: NamedDevice[] }
 
 export interface NameReader {
@@ -52,7 +52,7 @@ export function createNameReader(opts: { partitions: number; zones: number }): N
   };
 }
 
-export interface NameStore {
+interface NameStore {
   /** Stores names where the panel has none yet; returns how many rows were added. */
   save(panelId: number, names: PanelNames): Promise<number>;
 }

@@ -14,8 +14,6 @@ import { runReconnectLoop } from './reconnect.ts';
 import { runSession, type SessionContext } from './session.ts';
 import type { PanelTarget, PollerDeps, PollerStatus } from './types.ts';
 
-export { diffState, WATCHED } from './live-state.ts';
-export type { PanelState, StateField } from './live-state.ts';
 export type { PanelTarget, PollerDeps, PollerStatus } from './types.ts';
 
 export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {

@@ -15,7 +15,7 @@ export function reconnectDelayMs(attempt: number, random: () => number = Math.ra
   return backoffMs(attempt, 1_000, 30_000, random, 'around');
 }
 
-export interface ReconnectLoopDeps {
+interface ReconnectLoopDeps {
   log: Logger;
   signal: AbortSignal;
   random: () => number;

@@ -10,7 +10,7 @@ import type { Trace } from '../../../schemas/index.ts';
  */
 export const traceKey = (port: number, logIndex: number): string => `satel:trace:${port}:${logIndex}`;
 
-export type TraceLookup = (port: number, logIndices: readonly number[]) => Promise<(Trace | null)[]>;
+type TraceLookup = (port: number, logIndices: readonly number[]) => Promise<(Trace | null)[]>;
 
 /** Lookups of all panels within `lingerMs` go to Redis as one MGET; traces not there yet are asked again after each of `retryDelaysMs`. */
 export function createRedisTraceLookup(redis: Pick<Redis, 'mget'>, lingerMs = 5, retryDelaysMs: readonly number[] = [20, 100, 250]): TraceLookup {

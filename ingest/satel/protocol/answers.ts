@@ -24,7 +24,7 @@ import type { Result } from './result.ts';
 import type { Message } from './types.ts';
 
 /** Discriminated by `answer` (the payload types have their own `kind` / `type` fields). */
-export type Answer =
+type Answer =
   | ({ answer: 'state' } & BitmapState)
   | ({ answer: 'rtc' } & RtcStatus)
   | ({ answer: 'troubles' } & Troubles)

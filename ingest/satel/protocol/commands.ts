@@ -65,18 +65,13 @@ export const Cmd = {
   deviceName: 0xee,
   result: 0xef,
 } as const;
-export type CmdName = keyof typeof Cmd;
-export type CmdCode = (typeof Cmd)[CmdName];
+type CmdName = keyof typeof Cmd;
 
 const NAMES = new Map<number, CmdName>(Object.entries(Cmd).map(([k, v]) => [v, k as CmdName]));
 
 /** `cmdName(0x17)` → 'outputsState'; an unknown code → '0x42'. */
 export function cmdName(cmd: number): string {
   return NAMES.get(cmd) ?? hex(cmd);
-}
-
-export function isKnownCmd(cmd: number): cmd is CmdCode {
-  return NAMES.has(cmd);
 }
 
 // ---- State queries 0x00–0x2F --------------------------------------------------------------------
@@ -101,7 +96,7 @@ export function isExtendableState(cmd: number): boolean {
 }
 
 /** The byte appended to a query to ask for a 32-byte (or 6-byte 0x7F) answer; the panel accepts any. */
-export const EXTENDED_QUERY_BYTE = 0xff;
+const EXTENDED_QUERY_BYTE = 0xff;
 
 /** A state query: `cmd`, plus one byte when `extended` (zones/outputs only) for a 32-byte answer. */
 export function encodeStateQuery(cmd: number, opts: { extended?: boolean } = {}): Message {
@@ -226,7 +221,7 @@ export function encodeTroubles(cmd: number, data: Uint8Array = new Uint8Array(0)
 
 // ---- 0x7C module version, 0x7E INTEGRA version -----------------------------------------------------
 
-export const IntegraType = {
+const IntegraType = {
   0: 'INTEGRA 24',
   1: 'INTEGRA 32',
   2: 'INTEGRA 64',
@@ -237,14 +232,14 @@ export const IntegraType = {
   72: 'INTEGRA 256 Plus',
   132: 'INTEGRA 128-WRL LEON',
 } as const satisfies Record<number, string>;
-export const INTEGRA_256_PLUS = 72;
+const INTEGRA_256_PLUS = 72;
 
 export function integraTypeName(type: number): string {
   return (IntegraType as Record<number, string | undefined>)[type] ?? `unknown INTEGRA type ${type}`;
 }
 
 /** An 11-character version string `12320120527` → version 1.23 of 2012-05-27. */
-export interface FirmwareVersion {
+interface FirmwareVersion {
   raw: string;
   version: string;
   date: string;

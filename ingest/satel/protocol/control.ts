@@ -14,7 +14,7 @@ export interface UserCode {
   prefix?: string;
 }
 
-export type ArmMode = 0 | 1 | 2 | 3;
+type ArmMode = 0 | 1 | 2 | 3;
 
 const CODE_BYTES = 8;
 
@@ -70,7 +70,6 @@ export type ControlRequest =
   | { action: 'bypassZones' | 'unbypassZones'; cmd: number; userCode: string; zones: number[]; extended: boolean }
   | { action: 'outputsOn' | 'outputsOff'; cmd: number; userCode: string; outputs: number[]; extended: boolean }
   | { action: 'clearTroubleMemory'; cmd: number; userCode: string };
-export type ControlAction = ControlRequest['action'];
 
 export function isControlCmd(cmd: number): boolean {
   return (

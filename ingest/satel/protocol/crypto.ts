@@ -79,14 +79,14 @@ function xor(a: Uint8Array, b: Uint8Array): Buffer {
   return out;
 }
 
-export interface CipherError {
+interface CipherError {
   code: 'E_SATEL_CRYPTO';
   reason: string;
   /** Wire bytes dropped. */
   bytes: number;
 }
 
-export interface IntegrationCipherOptions {
+interface IntegrationCipherOptions {
   /** Our session id byte (id_s), constant for the connection; random by default. */
   idS?: number;
   /** Random source for the 2 random header bytes (tests pass a deterministic one). */

@@ -10,10 +10,8 @@ import type { Message } from './types.ts';
 
 /** Index that reads the newest record of the standard log. */
 export const EVENT_LOG_NEWEST = 0xffffff;
-/** Index that reads the newest record of the Grade 2/3 log. */
-export const EVENT_LOG_GRADE23_NEWEST = 0x00ffff;
 
-export const EventClass = {
+const EventClass = {
   0: 'zone and tamper alarms',
   1: 'partition and expander alarms',
   2: 'arming, disarming, alarm clearing',
@@ -23,7 +21,7 @@ export const EventClass = {
   6: 'user functions',
   7: 'system events',
 } as const;
-export type EventClassNumber = keyof typeof EventClass;
+type EventClassNumber = keyof typeof EventClass;
 
 /** Fields of one record as the encoder takes them (the simulator builds records from these). */
 export interface EventRecordFields {

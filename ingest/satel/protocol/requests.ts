@@ -13,7 +13,7 @@ import { decodeEventTextRequest, decodeReadEventRequest } from './eventlog.ts';
 import type { EventTextQuery } from './eventlog.ts';
 import type { Message } from './types.ts';
 
-export type Request =
+type Request =
   | { kind: 'state'; cmd: number; state: StateKind; extended: boolean }
   | { kind: 'moduleVersion' }
   | { kind: 'integraVersion' }

@@ -5,7 +5,7 @@ import { requestError } from './errors.ts';
  * Fixed-width texts (device names, event descriptions). INTEGRA panels with Polish/central-European
  * firmware use Windows-1250; the encoding is configurable on decode, fixed to Windows-1250 on encode.
  */
-export const DEFAULT_TEXT_ENCODING = 'windows-1250';
+const DEFAULT_TEXT_ENCODING = 'windows-1250';
 
 const decoders = new Map<string, TextDecoder>();
 
