@@ -2,12 +2,9 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StamError } from '../../../platform/index.ts';
-import { cmdName, encodeFrame, FrameParser, IntegrationCipher, message, type FrameEvent, type Message } from '../protocol/index.ts';
+import { Cmd, cmdName, encodeFrame, FrameParser, hex, IntegrationCipher, message, type FrameEvent, type Message } from '../protocol/index.ts';
 import { SATEL_DEFAULTS as defaults } from './defaults.ts';
 import { metrics as m } from './metrics.ts';
-
-const RESULT_CMD = 0xef;
-const NEW_DATA_CMD = 0x7f;
 
 interface ConnectionOptions {
   host: string;
@@ -125,7 +122,7 @@ export class PanelConnection extends EventEmitter {
     const p = this.pending;
     if (!p) return;
     const cmd = p.msg.cmd;
-    this.settle(p, undefined, new StamError('E_SATEL_TIMEOUT', `no answer to ${cmdName(cmd)} (0x${hex(cmd)}) within ${this.answerTimeoutMs} ms`));
+    this.settle(p, undefined, new StamError('E_SATEL_TIMEOUT', `no answer to ${cmdName(cmd)} (${hex(cmd)}) within ${this.answerTimeoutMs} ms`));
   }
 
   close(reason = 'closed by driver'): void {
@@ -146,7 +143,7 @@ export class PanelConnection extends EventEmitter {
     this.keepAlive = setTimeout(() => {
       if (this.closed) return;
       // A link busy with a request is not idle; the next write re-arms the timer.
-      if (!this.pending) this.request(message(NEW_DATA_CMD)).catch((err: Error) => this.close(`keep-alive failed: ${err.message}`));
+      if (!this.pending) this.request(message(Cmd.newData)).catch((err: Error) => this.close(`keep-alive failed: ${err.message}`));
       this.keepAlive?.refresh();
     }, every);
     this.keepAlive.unref();
@@ -193,7 +190,7 @@ export class PanelConnection extends EventEmitter {
       this.framesIn++;
       framesIn.inc();
       const msg: Message = { cmd: ev.cmd, data: ev.data };
-      if (p && (ev.cmd === p.msg.cmd || ev.cmd === RESULT_CMD)) {
+      if (p && (ev.cmd === p.msg.cmd || ev.cmd === Cmd.result)) {
         this.answered = true;
         this.settle(p, msg);
       } else {
@@ -234,8 +231,4 @@ export class PanelConnection extends EventEmitter {
     for (const w of this.waiting.splice(0)) w.reject(new StamError('E_SATEL_LINK', reason));
     this.emit('close', reason);
   }
-}
-
-function hex(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
 }
