@@ -3,6 +3,59 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
+const modules = 'schemas|domain|ingest/satel/protocol|ingest/satel/driver|ingest/sms|processors|gateway|commands|simulator|load-tests|platform|cli';
+/** Modules talk through their index.ts; the pure leaves of platform/ may be imported on their own. */
+const deepImports = [
+  {
+    regex: `^(\\.\\./)+(${modules})/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$)(?!validate\\.ts$)(?!time\\.ts$).+`,
+    message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts, random.ts, time.ts and validate.ts), not its internals.',
+  },
+  {
+    regex: '^(\\.\\./)+ingest/satel/(?!(protocol|driver)/)',
+    message: 'ingest/satel has two entry points: protocol/index.ts (the pure codec) and driver/index.ts (sockets, Redis, the broker).',
+  },
+  {
+    regex: '^\\.\\./(protocol|driver)/(?!index\\.ts$)',
+    message: 'The Satel driver and codec talk through each other\'s index.ts.',
+  },
+];
+
+/** Configuration, scenario, rules and option files are validated with TypeBox (platform/validate.ts), like every route. */
+const oneValidator = [{ name: 'zod', message: 'The one validation library is TypeBox: platform/validate.ts.' }];
+
+/** The Satel codec is pure: the driver and the simulator are built on it, so it needs neither. */
+const pureCodec = [
+  {
+    regex: '^\\.\\./(?!\\.\\./\\.\\./platform/errors\\.ts$)',
+    message: 'ingest/satel/protocol is pure: it imports nothing of the project but platform/errors.ts (not the driver, not platform/index.ts, which loads pg, kafkajs and ioredis).',
+  },
+  {
+    regex: '^(node:)?(net|tls|dgram|http|https|http2|fs|fs/promises|child_process|cluster|worker_threads)$',
+    message: 'ingest/satel/protocol does no I/O: sockets and files belong to ingest/satel/driver.',
+  },
+];
+
+/**
+ * The simulator runs without the centre: the codec and the platform leaves that load no client library
+ * (logger and metrics too, because a simulator process logs and is scraped).
+ */
+const simulatorOnly = [
+  {
+    regex: '^\\.\\./(?!ingest/satel/protocol/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
+    message: 'The simulator imports only ingest/satel/protocol/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults (never platform/index.ts: it loads pg, kafkajs and ioredis).',
+  },
+];
+
+/** `stam load` lives in the CLI, so load-tests sits below cli/ and beside tests/: it imports neither. */
+const loadTestsOnly = [
+  { regex: '^(\\.\\./)+(cli|tests)/', message: 'load-tests imports neither cli/ (which hosts `stam load`) nor tests/ (benchmarks have their own harness: roles.ts, run-env.ts).' },
+];
+
+/** The gateway publishes the same alarm rows as the processor from domain/, and imports nothing of processors/. */
+const gatewayOnly = [
+  { regex: '^(\\.\\./)+processors/', message: 'The gateway takes the alarm model from domain/, not from processors/.' },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.data/**', 'infra/kafka/lib/**', 'load-tests/reports/**', 'gateway/public/**', 'bin/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -19,13 +72,30 @@ export default tseslint.config(
       '@typescript-eslint/unbound-method': 'off',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       'import-x/no-cycle': 'error',
+      'no-restricted-imports': ['error', { paths: oneValidator, patterns: deepImports }],
+    },
+  },
+  {
+    files: ['ingest/satel/protocol/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: [...deepImports, ...pureCodec] }] },
+  },
+  {
+    files: ['simulator/**/*.ts'],
+    rules: {
       'no-restricted-imports': ['error', {
-        patterns: [{
-          regex: '^(\\.\\./)+(schemas|domain|ingest/satel|ingest/sms|processors|gateway|commands|simulator|load-tests|platform)/(?!index\\.ts$)(?!errors\\.ts$)(?!random\\.ts$)(?!validate\\.ts$)(?!time\\.ts$).+',
-          message: 'Import another module through its index.ts (or the pure leaves platform/errors.ts, random.ts, time.ts and validate.ts), not its internals.',
-        }],
+        paths: oneValidator,
+        patterns: simulatorOnly,
       }],
     },
+  },
+  {
+    files: ['load-tests/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: [...deepImports, ...loadTestsOnly] }] },
+  },
+  {
+    files: ['gateway/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: [...deepImports, ...gatewayOnly] }] },
   },
   {
     files: ['**/*.test.ts', 'tests/**/*.ts'],

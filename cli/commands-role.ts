@@ -1,6 +1,5 @@
-import { hostname } from 'node:os';
 import { createCommandLedger, createCommandPublisher, createDeadLetterConsumer, createResultReporter, type CommandApiOptions } from '../commands/index.ts';
-import { createDriverCommands, type DriverCommands } from '../ingest/satel/index.ts';
+import { createDriverCommands, defaultDriverId, type DriverCommands } from '../ingest/satel/driver/index.ts';
 import { createProducer, type Config, type Service } from '../platform/index.ts';
 import { createCommandResultsProcessor, createCommandSweeper } from '../processors/index.ts';
 import type { RoleContext } from './context.ts';
@@ -9,7 +8,7 @@ import type { RoleContext } from './context.ts';
 export const interruptedAfterMs = (c: Config): number => c.SATEL_ANSWER_TIMEOUT_MS * 6 + 2_000;
 
 /** The driver id in lease tokens and in the name of the driver's command queue. */
-export const satelDriverId = (c: Config): string => c.SATEL_DRIVER_ID ?? `${hostname()}-${process.pid}`;
+export const satelDriverId = (c: Config): string => c.SATEL_DRIVER_ID ?? defaultDriverId();
 
 /**
  * `stam command-processor`: records the one terminal state of each command (command.results.v1 → commands +

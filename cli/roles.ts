@@ -3,7 +3,7 @@ import amqp from 'amqplib';
 import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
 import { KeyRing, buildGateway, createAlarmStream, settingsFromConfig } from '../gateway/index.ts';
-import { createSatelDriver } from '../ingest/satel/index.ts';
+import { createSatelDriver } from '../ingest/satel/driver/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
 import { gatewayCommands, satelDriverId, startDriverCommands } from './commands-role.ts';
 

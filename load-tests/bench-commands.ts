@@ -22,7 +22,8 @@ import {
   createKafka, createLogger, createPool, createSecretBox, dropRunResources, ensureDatabase, generateSecretKey, loadConfig, migrate, parseSecretKeys, provisionTopics, topicSpecs,
 } from '../platform/index.ts';
 import { hashPassword } from '../gateway/index.ts';
-import { PanelConnection, encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/index.ts';
+import { encodeArm, encodeDisarm, encodeStateQuery, Cmd } from '../ingest/satel/protocol/index.ts';
+import { PanelConnection } from '../ingest/satel/driver/index.ts';
 import { createSimulator } from '../simulator/index.ts';
 import { stackUp } from '../infra/stack.ts';
 

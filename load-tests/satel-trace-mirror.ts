@@ -2,7 +2,7 @@ import type { Redis } from '../platform/index.ts';
 import type { LogRecord, Trace } from '../simulator/index.ts';
 
 /**
- * Simulator side of the Satel trace side channel (the driver side is ingest/satel/trace-source.ts, read
+ * Simulator side of the Satel trace side channel (the driver side is ingest/satel/driver/trace-source.ts, read
  * when SATEL_TRACE_SOURCE=redis): pass `mirror.onEvent` as the simulator's onEvent hook and every
  * generated event-log record's trace is written to Redis as `satel:trace:{panel port}:{log index}` →
  * `{"id", "sentAtMs"}`, where the driver finds it when it reads that record. Records without a trace

@@ -4,6 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import envSchema from 'env-schema';
 import { parse as parseYaml } from 'yaml';
 import { StamError } from './errors.ts';
+import { SIMULATOR_DEFAULTS } from './simulator-defaults.ts';
 
 /**
  * Every setting of every role, validated once at start-up. The TypeScript type is derived from this
@@ -93,9 +94,9 @@ export const ConfigSchema = Type.Object({
   OUTBOX_RETENTION_H: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'hours published outbox rows are kept before the relay deletes them' }),
 
   SIMULATOR_PANELS: Type.Integer({ minimum: 1, maximum: 5000, default: 3 }),
-  SIMULATOR_PORT: Port(17094, 'first panel port; panel i listens on port + i - 1'),
-  SIMULATOR_CONTROL_PORT: Port(7080, 'simulator control API'),
-  SIMULATOR_USER_CODE: Type.String({ default: '1234', pattern: '^[0-9]{4,16}$' }),
+  SIMULATOR_PORT: Port(SIMULATOR_DEFAULTS.port, 'first panel port; panel i listens on port + i - 1'),
+  SIMULATOR_CONTROL_PORT: Port(SIMULATOR_DEFAULTS.controlPort, 'simulator control API'),
+  SIMULATOR_USER_CODE: Type.String({ default: SIMULATOR_DEFAULTS.userCode, pattern: '^[0-9]{4,16}$' }),
 
   FEATURE_REALTIME_ENABLED: Flag('gateway WebSocket stream'),
   FEATURE_PUSH_ENABLED: Flag('FCM push of CRITICAL alarms'),

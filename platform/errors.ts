@@ -1,14 +1,15 @@
 /**
  * The one catalogue of error codes. Whether a message is retried, dead-lettered or rejected is decided
- * from the error's flags here, not guessed by each consumer.
+ * from the error's flags here, not guessed by each consumer. `keepsLink` (Satel): the module is there and
+ * one answer went wrong, so the panel link is used again instead of being reconnected (see keepsLink()).
  */
 export const ErrorCodes = {
   E_CONFIG: { message: 'invalid configuration', retryable: false },
-  E_SATEL_CRC: { message: 'Satel frame CRC mismatch', retryable: false },
-  E_SATEL_FRAME: { message: 'malformed Satel frame', retryable: false },
-  E_SATEL_BUSY: { message: 'Satel module busy', retryable: true },
+  E_SATEL_CRC: { message: 'Satel frame CRC mismatch', retryable: false, keepsLink: true },
+  E_SATEL_FRAME: { message: 'malformed Satel frame', retryable: false, keepsLink: true },
+  E_SATEL_BUSY: { message: 'Satel module busy', retryable: true, keepsLink: true },
   E_SATEL_TIMEOUT: { message: 'Satel panel did not answer in time', retryable: true },
-  E_SATEL_PROTOCOL: { message: 'unexpected Satel answer', retryable: true },
+  E_SATEL_PROTOCOL: { message: 'unexpected Satel answer', retryable: true, keepsLink: true },
   E_SATEL_LINK: { message: 'Satel link error', retryable: true },
   E_SATEL_REQUEST: { message: 'invalid arguments for a Satel request', retryable: false },
   E_SATEL_CRYPTO: { message: 'Satel encrypted PDU rejected (integration key or session ids)', retryable: false },
@@ -37,7 +38,7 @@ export const ErrorCodes = {
   E_SECRET_CORRUPT: { message: 'sealed secret is malformed or fails authentication', retryable: false },
   E_COMMAND_INVALID: { message: 'malformed arm/disarm command message', retryable: false },
   E_BROKER_REFUSED: { message: 'the broker refused the message for good (too large, invalid record)', retryable: false },
-} as const satisfies Record<string, { message: string; retryable: boolean }>;
+} as const satisfies Record<string, { message: string; retryable: boolean; keepsLink?: true }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
@@ -57,6 +58,17 @@ export class StamError extends Error {
 
 export function isStamError(err: unknown, code?: ErrorCode): err is StamError {
   return err instanceof StamError && (code === undefined || err.code === code);
+}
+
+/**
+ * The panel link survives this error: the Satel driver retries on the same link (a poll cycle, an event
+ * text) rather than reconnecting. Decided by the catalogue's `keepsLink` flag, nowhere else.
+ */
+export function keepsLink(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !Object.hasOwn(ErrorCodes, code)) return false;
+  const entry = ErrorCodes[code as ErrorCode];
+  return 'keepsLink' in entry && entry.keepsLink;
 }
 
 /** Errors from drivers (pg, kafkajs, ioredis) that mean "the dependency is away, try again". */

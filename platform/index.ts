@@ -1,6 +1,6 @@
 export { ConfigSchema, FEATURE_FLAGS, loadConfig, safeConfigView } from './config.ts';
 export type { Config } from './config.ts';
-export { ErrorCodes, StamError, isPoison, isRetryable, isStamError } from './errors.ts';
+export { ErrorCodes, StamError, isPoison, isRetryable, isStamError, keepsLink } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { createLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
@@ -18,7 +18,8 @@ export { DEFAULT_OPS_PORTS, runChecks, startOpsServer } from './ops.ts';
 export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';
 export { runService } from './lifecycle.ts';
 export type { Service } from './lifecycle.ts';
-export { sleep, backoffMs } from './time.ts';
+export { sleep, backoffMs, tokenBucket } from './time.ts';
+export type { Jitter } from './time.ts';
 export {
   addKeyToFile, configureSecrets, createSecretBox, decryptSecret, encryptSecret, generateSecretKey, loadSecretKeyRing,
   parseSecretKeys, reencryptSecret, secretNeedsRotation,

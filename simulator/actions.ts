@@ -3,7 +3,7 @@
  * one panel. State actions write event-log records and get a trace; link actions steer fault injection.
  */
 import { randomUUID } from 'node:crypto';
-import { counter } from '../platform/index.ts';
+import { counter } from '../platform/metrics.ts';
 import type { LogRecord, Trace } from './event-log.ts';
 import { TROUBLE_NAMES, type TroubleName } from './models.ts';
 import type { PanelCore, TroubleRef } from './panel-core.ts';
@@ -81,19 +81,19 @@ export type ActionContext = {
 
 const generated = counter('stam_simulator_generated_events_total', 'Events the simulator generated on request (API, scenarios, rate)', ['action']);
 
-export class ActionError extends Error {
+class ActionError extends Error {
   readonly statusCode = 400;
 }
 
 let lastSentAt = 0;
 
 /** A new trace; send times never go backwards, so the trace ring stays ordered. */
-export function newTrace(): Trace {
+function newTrace(): Trace {
   lastSentAt = Math.max(Date.now(), lastSentAt);
   return { id: randomUUID(), sentAtMs: lastSentAt };
 }
 
-export function parseTrouble(t: string | number | undefined): TroubleRef {
+function parseTrouble(t: string | number | undefined): TroubleRef {
   if (typeof t === 'number') return t;
   if (t !== undefined && /^\d+$/.test(t)) return Number(t);
   if (t !== undefined && (TROUBLE_NAMES as string[]).includes(t)) return t as TroubleName;

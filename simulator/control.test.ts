@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionResult } from './actions.ts';
 import type { PanelInfo } from './control.ts';
-import { createSimulator, type LogRecord, type PanelSnapshot, type Simulator, type Trace, type TracedEvent } from './index.ts';
+import { createSimulator, type LogRecord, type Simulator, type Trace } from './index.ts';
+import type { PanelSnapshot } from './panel.ts';
+import type { TracedEvent } from './traces.ts';
 import type { RateStatus } from './rate.ts';
 import { connectClient } from './test-client.ts';
 

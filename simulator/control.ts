@@ -1,12 +1,13 @@
 /**
  * HTTP control API of the simulator (default port 7080): inspect panels, make zones, troubles and links
  * misbehave, run scenarios and load at a rate, and list the traces of generated events so load tests can
- * match every event end to end. A thin shell over the simulator: `buildControlApp` for inject() tests,
- * `createControlServer` to listen.
+ * match every event end to end. A thin shell over the simulator: `buildControlApp` builds the app,
+ * `createControlServer` listens.
  */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from '../platform/index.ts';
-import { z } from 'zod';
+import type { Logger } from '../platform/logger.ts';
+import { parseValue } from '../platform/validate.ts';
 import type { Action, ActionParams, ActionResult } from './actions.ts';
 import type { PanelSnapshot } from './panel.ts';
 import type { RateRequest, RateStatus } from './rate.ts';
@@ -44,8 +45,10 @@ const ZONE_ACTIONS = ['violate', 'restore', 'alarm', 'tamper', 'fire'] as const;
 const PARTITION_ACTIONS = ['arm', 'force-arm', 'disarm', 'clear-alarm'] as const;
 const LINK_ACTIONS = ['drop', 'hang', 'busy', 'corrupt', 'delay', 'ignore', 'restore'] as const;
 
-const LinkBody = z.object({ count: z.number().int().positive().optional(), ms: z.number().int().nonnegative().optional(), cmd: z.number().int().min(0).max(255).optional() }).strict();
-const PartitionBody = z.object({ mode: z.number().int().min(0).max(3).optional() }).strict();
+const LinkBody = Type.Object({
+  count: Type.Optional(Type.Integer({ minimum: 1 })), ms: Type.Optional(Type.Integer({ minimum: 0 })), cmd: Type.Optional(Type.Integer({ minimum: 0, maximum: 255 })),
+}, { additionalProperties: false });
+const PartitionBody = Type.Object({ mode: Type.Optional(Type.Integer({ minimum: 0, maximum: 3 })) }, { additionalProperties: false });
 
 class HttpError extends Error {
   constructor(readonly statusCode: number, message: string) {
@@ -58,13 +61,19 @@ function int(value: string, what: string): number {
   return Number(value);
 }
 
-function body<T>(schema: z.ZodType<T>, raw: unknown): T {
-  const r = schema.safeParse(raw ?? {});
-  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-  return r.data;
+/**
+ * A request body checked in the handler rather than as a route schema: a POST without a body means {},
+ * and the route validator would coerce strings and drop unknown fields where these bodies refuse them.
+ */
+function body<T extends TSchema>(schema: T, raw: unknown): Static<T> {
+  try {
+    return parseValue(schema, raw ?? {});
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message);
+  }
 }
 
-export function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined } = {}): FastifyInstance {
+function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined } = {}): FastifyInstance {
   const loggerInstance: FastifyBaseLogger | undefined = opts.log?.child({ component: 'simulator-control' });
   const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, text, done) => done(null, text));

@@ -7,76 +7,81 @@
  * --log-size. Numbers are coerced, so the CLI can pass its strings straight in.
  */
 import { readFile } from 'node:fs/promises';
-import { createLogger, type Logger } from '../platform/index.ts';
-import { z } from 'zod';
+import { Type, type Static } from '@sinclair/typebox';
+import { StamError } from '../platform/errors.ts';
+import { createLogger, type Logger } from '../platform/logger.ts';
+import { createRng } from '../platform/random.ts';
+import { SIMULATOR_DEFAULTS } from '../platform/simulator-defaults.ts';
+import { parseValue } from '../platform/validate.ts';
 import { performAction, type Action, type ActionContext, type ActionParams, type ActionResult } from './actions.ts';
 import { createControlServer, type ControlServer, type ControlTarget } from './control.ts';
 import type { LogRecord, Trace } from './event-log.ts';
-import { MODULE_NAMES, PANEL_MODEL_NAMES, ZONE_CMD, type ModuleName, type PanelModelName } from './models.ts';
+import { MODULE_NAMES, PANEL_MODEL_NAMES, ZONE_CMD } from './models.ts';
 import { createPanel, type Panel } from './panel.ts';
-import { createRng } from '../platform/random.ts';
 import { startRate, type RateRun } from './rate.ts';
 import { parseScenario, runScenario, type Scenario, type ScenarioRun } from './scenario.ts';
 import { createPanelServer, type PanelServer } from './server.ts';
 import { createTraceRing } from './traces.ts';
 
-export type { Action, ActionParams, ActionResult } from './actions.ts';
 export type { LogRecord, Trace } from './event-log.ts';
-export type { ModuleName, PanelModelName } from './models.ts';
-export type { Answer, Panel, PanelConfig, PanelSnapshot, Request } from './panel.ts';
-export type { Scenario, ScenarioStep } from './scenario.ts';
-export type { TracedEvent } from './traces.ts';
+export type { Panel } from './panel.ts';
 export { createPanel } from './panel.ts';
-export { parseScenario, ScenarioError } from './scenario.ts';
-export { MODULE_NAMES, PANEL_MODEL_NAMES } from './models.ts';
 
-const port = z.coerce.number().int().min(0).max(65_535);
+const Port = (options: { default?: number } = {}) => Type.Integer({ minimum: 0, maximum: 65_535, ...options });
+const Positive = (options: { default?: number; maximum?: number } = {}) => Type.Integer({ minimum: 1, ...options });
+const OneOf = <T extends string>(names: readonly T[], def: T) => Type.Union(names.map((n) => Type.Literal(n)), { default: def });
 
-/** Validated once at start-up; defaults filled here, so the CLI and tests share them. */
-export const SimulatorOptionsSchema = z
-  .object({
-    panels: z.coerce.number().int().min(1).max(5_000),
-    /** Panel i listens on basePort + i - 1; 0 gives every panel a free port. */
-    basePort: port.default(10_004),
-    model: z.enum(PANEL_MODEL_NAMES as [PanelModelName, ...PanelModelName[]]).default('integra128'),
-    module: z.enum(MODULE_NAMES as [ModuleName, ...ModuleName[]]).default('ethm1plus'),
-    encryptionKey: z.string().min(1).max(64).optional(),
-    userCode: z.string().regex(/^\d{4,16}$/, 'user code must be 4–16 digits').default('1234'),
-    seed: z.coerce.number().int().default(1),
-    /** 0 picks a free port. */
-    controlPort: port.default(7080),
-    host: z.string().default('127.0.0.1'),
-    idleTimeoutMs: z.coerce.number().int().positive().default(25_000),
-    /** A second client gets `Busy!` (plain ETHM-1) or takes the link over (ETHM-1 Plus behaviour). */
-    secondClient: z.enum(['busy', 'takeover']).default('busy'),
-    exitDelayMs: z.coerce.number().int().nonnegative().default(0),
-    logSize: z.coerce.number().int().positive().max(1_000_000).default(1_000),
-    /**
-     * Index of each panel's first log record. Default: the start time in seconds (mod 2^24), so a restarted
-     * simulator does not hand out the indices of its previous run again (as long as that run wrote fewer
-     * records per panel than seconds have passed since it started).
-     */
-    firstLogIndex: z.coerce.number().int().min(0).max(0xfffffe).default(() => Math.floor(Date.now() / 1000) % 0xfffffe),
-    traceCapacity: z.coerce.number().int().positive().default(200_000),
-    /** A scenario file to run once the simulator has started. */
-    scenario: z.string().optional(),
-  })
-  .superRefine((o, ctx) => {
-    if (o.basePort !== 0 && o.basePort + o.panels - 1 > 65_535) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['basePort'], message: `ports ${o.basePort}..${o.basePort + o.panels - 1} exceed 65535` });
-    }
-    if (o.encryptionKey !== undefined && o.module !== 'ethm1plus') {
-      // Only the Plus module has integration encryption.
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['encryptionKey'], message: 'integration encryption needs module ethm1plus' });
-    }
-  });
+/**
+ * Validated once at start-up; defaults filled here, so the CLI and tests share them (the ports and the
+ * user code are the SIMULATOR_* defaults of the configuration, from platform/simulator-defaults.ts).
+ */
+const SimulatorOptionsSchema = Type.Object({
+  panels: Type.Integer({ minimum: 1, maximum: 5_000 }),
+  /** Panel i listens on basePort + i - 1; 0 gives every panel a free port. */
+  basePort: Port({ default: SIMULATOR_DEFAULTS.port }),
+  model: OneOf(PANEL_MODEL_NAMES, 'integra128'),
+  module: OneOf(MODULE_NAMES, 'ethm1plus'),
+  encryptionKey: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  userCode: Type.String({ pattern: '^[0-9]{4,16}$', default: SIMULATOR_DEFAULTS.userCode }),
+  seed: Type.Integer({ default: 1 }),
+  /** 0 picks a free port. */
+  controlPort: Port({ default: SIMULATOR_DEFAULTS.controlPort }),
+  host: Type.String({ default: '127.0.0.1' }),
+  idleTimeoutMs: Positive({ default: 25_000 }),
+  /** A second client gets `Busy!` (plain ETHM-1) or takes the link over (ETHM-1 Plus behaviour). */
+  secondClient: OneOf(['busy', 'takeover'] as const, 'busy'),
+  exitDelayMs: Type.Integer({ minimum: 0, default: 0 }),
+  logSize: Positive({ maximum: 1_000_000, default: 1_000 }),
+  /**
+   * Index of each panel's first log record. Default: the start time in seconds (mod 2^24), so a restarted
+   * simulator does not hand out the indices of its previous run again (as long as that run wrote fewer
+   * records per panel than seconds have passed since it started).
+   */
+  firstLogIndex: Type.Integer({ minimum: 0, maximum: 0xfffffe, default: () => Math.floor(Date.now() / 1000) % 0xfffffe }),
+  traceCapacity: Positive({ default: 200_000 }),
+  /** A scenario file to run once the simulator has started. */
+  scenario: Type.Optional(Type.String()),
+});
 
-export type SimulatorSettings = z.infer<typeof SimulatorOptionsSchema>;
-export type SimulatorOptions = z.input<typeof SimulatorOptionsSchema> & {
+type SimulatorSettings = Static<typeof SimulatorOptionsSchema>;
+/** What the schema accepts: the settings with a default may be left out, numbers may come as strings. */
+type SimulatorOptions = Partial<SimulatorSettings> & Pick<SimulatorSettings, 'panels'> & {
   log?: Logger;
   /** Called for every event-log record any panel writes (trace set when the simulator generated it). */
   onEvent?: (panel: number, record: LogRecord, trace: Trace | undefined) => void;
 };
+
+/** The settings with defaults filled and numbers coerced; a bad one throws E_CONFIG naming it. */
+function settingsOf(raw: unknown): SimulatorSettings {
+  const where = 'invalid simulator options';
+  const s = parseValue(SimulatorOptionsSchema, raw, { where, convert: true, code: 'E_CONFIG' });
+  if (s.basePort !== 0 && s.basePort + s.panels - 1 > 65_535) {
+    throw new StamError('E_CONFIG', `${where}: basePort: ports ${s.basePort}..${s.basePort + s.panels - 1} exceed 65535`);
+  }
+  // Only the Plus module has integration encryption.
+  if (s.encryptionKey !== undefined && s.module !== 'ethm1plus') throw new StamError('E_CONFIG', `${where}: encryptionKey: integration encryption needs module ethm1plus`);
+  return s;
+}
 
 export type Simulator = {
   readonly settings: SimulatorSettings;
@@ -95,11 +100,7 @@ export type Simulator = {
 
 export function createSimulator(options: SimulatorOptions): Simulator {
   const { log: givenLog, onEvent, ...raw } = options;
-  const parsed = SimulatorOptionsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new Error(`invalid simulator options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  }
-  const s = parsed.data;
+  const s = settingsOf(raw);
   const log = givenLog ?? createLogger('simulator', 'silent');
   const rng = createRng(s.seed);
   const traces = createTraceRing(s.traceCapacity);

@@ -11,7 +11,7 @@ import {
 } from './models.ts';
 import { createStateStore, type StateStore } from './panel-state.ts';
 
-export type PanelUser = { number: number; code: string; name?: string; partitions?: number[] };
+type PanelUser = { number: number; code: string; name?: string; partitions?: number[] };
 
 export type PanelConfig = {
   model?: PanelModelName;
@@ -37,7 +37,7 @@ export type PanelConfig = {
 /** A zone trouble is addressed by zone number; named troubles by name. */
 export type TroubleRef = TroubleName | number;
 
-export type ArmOptions = { mode?: number; force?: boolean; user?: number };
+type ArmOptions = { mode?: number; force?: boolean; user?: number };
 
 export type PanelCore = {
   readonly model: PanelModelName;

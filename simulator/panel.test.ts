@@ -3,7 +3,7 @@ import {
   decodeDeviceName, decodeEventTextAnswer, decodeIntegraVersion, decodeModuleVersion, decodeNewData, decodeReadEventAnswer,
   encodeArm, encodeBypassZones, encodeClearAlarm, encodeClearTroubleMemory, encodeDeviceNameRequest, encodeDisarm,
   encodeEventTextRequest, encodeMonitorRequest, encodeNewDataQuery, encodeOutputsOff, encodeOutputsOn, encodeReadEvent,
-} from '../ingest/satel/index.ts';
+} from '../ingest/satel/protocol/index.ts';
 import { createPanel, type Answer, type Panel, type Request } from './panel.ts';
 
 const user = { code: '1234' };

@@ -7,15 +7,13 @@ import {
   decodeRequest, encodeDeviceName, encodeEventTextAnswer, encodeIntegraVersion, encodeModuleVersion,
   encodeReadEventAnswer, encodeResult, encodeRtc,
   type EventRecordFields, type Message,
-} from '../ingest/satel/index.ts';
+} from '../ingest/satel/protocol/index.ts';
 import type { LogRecord } from './event-log.ts';
 import {
   DeviceType, EVENT_BY_CODE, MODULES, PANEL_FIRMWARE, PANEL_MODELS, PARTITION_CMD, PayloadKind, RESULT, STATE_COMMANDS,
   TROUBLES, TROUBLE_MEMORY_CMD, ZONE_CMD, type PartitionAttr, type TroubleName, type ZoneAttr,
 } from './models.ts';
 import { createPanelCore, type PanelConfig, type PanelCore } from './panel-core.ts';
-
-export type { PanelConfig } from './panel-core.ts';
 
 export type Request = { cmd: number; data?: Uint8Array };
 export type Answer = Message;

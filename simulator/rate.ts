@@ -3,19 +3,21 @@
  * taken round-robin so every panel carries the same share; zones are drawn from a seeded generator so
  * a run can be repeated exactly.
  */
-import { z } from 'zod';
+import { Type, type Static } from '@sinclair/typebox';
 
-export const RateRequestSchema = z
-  .object({
-    eventsPerSecond: z.number().positive().max(1_000_000),
-    durationS: z.number().positive().max(86_400),
-    /** A count (panels 1..n) or a list of panel numbers; default every panel. */
-    panels: z.union([z.number().int().positive(), z.array(z.number().int().positive()).nonempty()]).optional(),
-    /** A count (zones 1..n) or a list of zone numbers; default every zone of the model. */
-    zones: z.union([z.number().int().positive(), z.array(z.number().int().positive()).nonempty()]).optional(),
-  })
-  .strict();
-export type RateRequest = z.infer<typeof RateRequestSchema>;
+/** A count (1..n) or a list of numbers. */
+const Selection = Type.Union([Type.Integer({ minimum: 1 }), Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1 })],
+  { description: 'a count or a non-empty list of numbers' });
+
+export const RateRequestSchema = Type.Object({
+  eventsPerSecond: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+  durationS: Type.Number({ exclusiveMinimum: 0, maximum: 86_400 }),
+  /** A count (panels 1..n) or a list of panel numbers; default every panel. */
+  panels: Type.Optional(Selection),
+  /** A count (zones 1..n) or a list of zone numbers; default every zone of the model. */
+  zones: Type.Optional(Selection),
+}, { additionalProperties: false });
+export type RateRequest = Static<typeof RateRequestSchema>;
 
 export type RateStatus = {
   running: boolean;
@@ -34,7 +36,7 @@ export type RateRun = {
   stop(): void;
 };
 
-export type RateTarget = {
+type RateTarget = {
   panelCount: number;
   zoneCount: number;
   /** One event on (panel, zone); throws on failure. */

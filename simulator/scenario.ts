@@ -12,45 +12,35 @@
  * the number of runs (needs `every_ms`); `every_ms` without `repeat` repeats until the scenario is stopped.
  * `panel` is a number, a list of numbers or `all`.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import { issuesOf, type Issue } from '../platform/validate.ts';
 import { ACTIONS, ACTION_NEEDS, type Action, type ActionParams } from './actions.ts';
 
-const int = z.number().int();
-const StepSchema = z
-  .object({
-    at_ms: int.nonnegative().optional(),
-    after_ms: int.nonnegative().optional(),
-    panel: z.union([int.positive(), z.literal('all'), z.array(int.positive()).nonempty()]),
-    action: z.enum(ACTIONS),
-    zone: int.positive().optional(),
-    partition: int.min(1).max(32).optional(),
-    trouble: z.union([z.string().min(1), int.positive()]).optional(),
-    output: int.positive().optional(),
-    mode: int.min(0).max(3).optional(),
-    count: int.positive().optional(),
-    ms: int.nonnegative().optional(),
-    cmd: int.min(0).max(255).optional(),
-    repeat: int.positive().optional(),
-    every_ms: int.positive().optional(),
-  })
-  .strict()
-  .superRefine((s, ctx) => {
-    if ((s.at_ms === undefined) === (s.after_ms === undefined)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of at_ms or after_ms' });
-    }
-    const needs = ACTION_NEEDS[s.action];
-    if (needs !== undefined && s[needs] === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [needs], message: `action "${s.action}" needs ${needs}` });
-    }
-    if (s.repeat !== undefined && s.repeat > 1 && s.every_ms === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['every_ms'], message: 'repeat > 1 needs every_ms' });
-    }
-  });
+const Int = (options: { minimum?: number; maximum?: number } = {}) => Type.Integer(options);
+const Count = Type.Optional(Int({ minimum: 1 }));
+const StepSchema = Type.Object({
+  at_ms: Type.Optional(Int({ minimum: 0 })),
+  after_ms: Type.Optional(Int({ minimum: 0 })),
+  panel: Type.Union([Int({ minimum: 1 }), Type.Literal('all'), Type.Array(Int({ minimum: 1 }), { minItems: 1 })],
+    { description: 'a panel number, a list of panel numbers or "all"' }),
+  action: Type.Union(ACTIONS.map((a) => Type.Literal(a))),
+  zone: Count,
+  partition: Type.Optional(Int({ minimum: 1, maximum: 32 })),
+  trouble: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Int({ minimum: 1 })], { description: 'a trouble name or number' })),
+  output: Count,
+  mode: Type.Optional(Int({ minimum: 0, maximum: 3 })),
+  count: Count,
+  ms: Type.Optional(Int({ minimum: 0 })),
+  cmd: Type.Optional(Int({ minimum: 0, maximum: 255 })),
+  repeat: Count,
+  every_ms: Count,
+}, { additionalProperties: false });
 
-const ScenarioSchema = z.object({ name: z.string().optional(), steps: z.array(StepSchema).nonempty() }).strict();
+/** The document around the steps; each step is checked on its own, so that problems name the step. */
+const ScenarioSchema = Type.Object({ name: Type.Optional(Type.String()), steps: Type.Array(Type.Unknown(), { minItems: 1 }) }, { additionalProperties: false });
 
-export type ScenarioStep = z.infer<typeof StepSchema>;
+type ScenarioStep = Static<typeof StepSchema>;
 export type Scenario = { name: string; steps: ScenarioStep[] };
 
 export class ScenarioError extends Error {
@@ -59,14 +49,6 @@ export class ScenarioError extends Error {
     super(`invalid scenario: ${problems.join('; ')}`);
     this.name = 'ScenarioError';
   }
-}
-
-function describePath(path: Array<string | number>): string {
-  // ['steps', 2, 'zone'] or [2, 'zone'] → "step 3, zone"
-  const i = path.findIndex((p) => typeof p === 'number');
-  if (i < 0) return path.join('.') || 'scenario';
-  const rest = path.slice(i + 1).join('.');
-  return `step ${(path[i] as number) + 1}${rest ? `, ${rest}` : ''}`;
 }
 
 /** Parses YAML or JSON text (YAML accepts both) into a validated scenario. */
@@ -84,11 +66,35 @@ export function validateScenario(doc: unknown, name = 'scenario'): Scenario {
   // A bare list is the steps of an unnamed scenario.
   const normalized = Array.isArray(doc) ? { steps: doc } : doc;
   if (normalized === null || typeof normalized !== 'object') throw new ScenarioError(['expected a list of steps or { name, steps: [...] }']);
-  const parsed = ScenarioSchema.safeParse(normalized);
-  if (!parsed.success) {
-    throw new ScenarioError([...new Set(parsed.error.issues.map((iss) => `${describePath(iss.path)}: ${iss.message}`))]);
-  }
-  return { name: parsed.data.name ?? name, steps: parsed.data.steps };
+  const problems = issuesOf(ScenarioSchema, normalized, 20).map((i) => `${i.path || 'scenario'}: ${i.message}`);
+  const { steps } = normalized as { steps?: unknown };
+  if (Array.isArray(steps)) steps.forEach((step, i) => problems.push(...stepProblems(step).map((p) => `step ${i + 1}${p}`)));
+  if (problems.length > 0) throw new ScenarioError([...new Set(problems)]);
+  const s = normalized as { name?: string; steps: ScenarioStep[] };
+  return { name: s.name ?? name, steps: s.steps };
+}
+
+/** The problems of one step, each as ", field: message" or ": message" (the caller puts "step N" in front). */
+function stepProblems(step: unknown): string[] {
+  const issues = issuesOf(StepSchema, step, 20);
+  const out = issues.map((i) => `${i.path ? `, ${i.path}` : ''}: ${describeIssue(i, step)}`);
+  // The rules between fields apply to a step whose fields are each valid (unknown fields aside).
+  if (issues.some((i) => i.message !== UNKNOWN_FIELD)) return out;
+  const s = step as ScenarioStep;
+  if ((s.at_ms === undefined) === (s.after_ms === undefined)) out.push(': give exactly one of at_ms or after_ms');
+  const needs = ACTION_NEEDS[s.action];
+  if (needs !== undefined && s[needs] === undefined) out.push(`, ${needs}: action "${s.action}" needs ${needs}`);
+  if (s.repeat !== undefined && s.repeat > 1 && s.every_ms === undefined) out.push(', every_ms: repeat > 1 needs every_ms');
+  return out;
+}
+
+const UNKNOWN_FIELD = 'unknown field';
+
+/** An unknown action is named with the list of known ones. */
+function describeIssue(issue: Issue, step: unknown): string {
+  const action = (step as { action?: unknown }).action;
+  if (issue.path !== 'action' || action === undefined) return issue.message;
+  return `Invalid enum value ${JSON.stringify(action)}: expected one of ${ACTIONS.join(', ')}`;
 }
 
 export type ScenarioRun = {
@@ -99,7 +105,7 @@ export type ScenarioRun = {
   stop(): void;
 };
 
-export type ScenarioTarget = {
+type ScenarioTarget = {
   panelCount: number;
   perform(panel: number, action: Action, params: ActionParams): void;
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, encodeMonitorRequest } from '../ingest/satel/index.ts';
+import { encodeFrame, encodeMonitorRequest } from '../ingest/satel/protocol/index.ts';
 import { createPanel, type Panel } from './panel.ts';
 import { createPanelServer, type PanelServer, type PanelServerOptions } from './server.ts';
 import { connectClient, type TestClient } from './test-client.ts';

@@ -5,8 +5,9 @@
  * fault injection (busy answers, hang, drop, corrupt frames, delays).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { crc16, encodeFrame, FrameParser, IntegrationCipher, type Message } from '../ingest/satel/index.ts';
-import { counter, gauge, type Logger } from '../platform/index.ts';
+import { crc16, encodeFrame, FrameParser, IntegrationCipher, type Message } from '../ingest/satel/protocol/index.ts';
+import type { Logger } from '../platform/logger.ts';
+import { counter, gauge } from '../platform/metrics.ts';
 import type { LinkControl } from './actions.ts';
 import type { Panel } from './panel.ts';
 
@@ -55,7 +56,7 @@ export type PanelServer = {
 };
 
 /** A frame whose CRC is wrong on purpose (fault injection); stuffing is kept valid so only the CRC fails. */
-export function corruptFrame(cmd: number, data: Uint8Array): Buffer {
+function corruptFrame(cmd: number, data: Uint8Array): Buffer {
   const body = Buffer.concat([Uint8Array.of(cmd), data]);
   const crc = crc16(body) ^ 0x5a5a;
   const out: number[] = [0xfe, 0xfe];

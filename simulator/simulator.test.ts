@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { encodeArm } from '../ingest/satel/index.ts';
+import { encodeArm } from '../ingest/satel/protocol/index.ts';
 import { createSimulator } from './index.ts';
 import { connectClient } from './test-client.ts';
 

@@ -3,7 +3,7 @@
  * and a queue of what came back (frames, `Busy!`, errors), optionally through integration encryption.
  */
 import { connect, type Socket } from 'node:net';
-import { encodeFrame, FrameParser, IntegrationCipher, type FrameEvent } from '../ingest/satel/index.ts';
+import { encodeFrame, FrameParser, IntegrationCipher, type FrameEvent } from '../ingest/satel/protocol/index.ts';
 
 export type TestClient = {
   readonly socket: Socket;

@@ -1,6 +1,6 @@
 import { createLogger, type Pool } from '../../platform/index.ts';
 import { codecFor, topicName, type PanelLink, type SatelEvent } from '../../schemas/index.ts';
-import { createSatelDriver, type SatelDriver, type SatelDriverOptions } from '../../ingest/satel/index.ts';
+import { createSatelDriver, type SatelDriver, type SatelDriverOptions } from '../../ingest/satel/driver/index.ts';
 import type { TestEnv } from './env.ts';
 import { waitUntil } from './system.ts';
 

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createSupervisor } from '../../cli/supervisor.ts';
+import { createSupervisor } from '../../cli/index.ts';
 import { waitUntil } from '../helpers/system.ts';
 
 describe('stam all supervision', () => {

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { configureSecrets, createLogger, encryptSecret, generateSecretKey, parseSecretKeys, registry } from '../../platform/index.ts';
 import type { PanelLink, SatelEvent } from '../../schemas/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
-import type { SatelDriver } from '../../ingest/satel/index.ts';
+import type { SatelDriver } from '../../ingest/satel/driver/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { addPanel, statusOf, tailTopic, testDriver, type TopicTail } from '../helpers/satel.ts';
 import { waitUntil } from '../helpers/system.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/index.ts';
 import type { SatelEvent } from '../../schemas/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
-import type { SatelDriver } from '../../ingest/satel/index.ts';
+import type { SatelDriver } from '../../ingest/satel/driver/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { addPanel, counts, statusOf, tailTopic, testDriver, type TopicTail } from '../helpers/satel.ts';
 import { waitUntil } from '../helpers/system.ts';
@@ -37,7 +37,7 @@ describe('Satel driver: event log to satel.events.v1', () => {
         if (panel !== 1) return;
         written.push(record.index);
         // The trace side channel as load-tests/satel-trace-mirror.ts writes it (that helper is not importable from
-        // tests/ until ingest/satel/index.ts exports the key; the bench uses it).
+        // tests/ until ingest/satel/driver/index.ts exports the key; the bench uses it).
         if (trace) env.redis.set(`satel:trace:${sim.ports[0]!}:${record.index}`, JSON.stringify(trace), 'PX', 600_000).catch(() => mirrorFailures++);
       },
     });

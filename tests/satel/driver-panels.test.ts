@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/index.ts';
 import type { SatelEvent } from '../../schemas/index.ts';
 import { createSimulator, type Simulator } from '../../simulator/index.ts';
-import type { SatelDriver } from '../../ingest/satel/index.ts';
+import type { SatelDriver } from '../../ingest/satel/driver/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { addPanel, statusOf, tailTopic, testDriver, type TopicTail } from '../helpers/satel.ts';
 import { waitUntil } from '../helpers/system.ts';
