@@ -4,7 +4,7 @@ import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
 import { startCommandProcessor } from './commands-role.ts';
 import { startSimulatorRole, simulatorOptions } from './simulator.ts';
-import { stackDown, stackUp } from '../infra/stack.ts';
+import { stackDown, stackReplicaUp, stackUp } from '../infra/stack.ts';
 import { seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
@@ -35,16 +35,23 @@ simulatorOptions(program.command('simulator').description('ETHM-1 panel simulato
   .action((o: Record<string, unknown>) => runRole('simulator', (ctx) => startSimulatorRole(ctx, o)));
 
 const stack = program.command('stack').description('local services: PostgreSQL, Redis, RabbitMQ and the Kafka broker');
-stack.command('up').description('start what is not running (Kafka from Maven jars unless KAFKA_BROKERS answers)').action(async () => {
+stack.command('up').description('start what is not running (Kafka from Maven jars unless KAFKA_BROKERS answers)')
+  .option('--replica', 'also a streaming read replica of DATABASE_URL on DATABASE_REPLICA_PORT (reports read it)', false)
+  .action(async (o: { replica: boolean }) => {
+    const config = configOrExit();
+    try {
+      const log = createLogger('stack', config.LOG_LEVEL);
+      await stackUp(config, log);
+      if (o.replica) process.stdout.write(`DATABASE_REPLICA_URL=${await stackReplicaUp(config, log)}\n`);
+    } catch (err) {
+      process.stderr.write(`stam stack up: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  });
+stack.command('down').description('stop the Kafka broker that `stack up` started, and the read replica').action(async () => {
   const config = configOrExit();
-  try {
-    await stackUp(config, createLogger('stack', config.LOG_LEVEL));
-  } catch (err) {
-    process.stderr.write(`stam stack up: ${(err as Error).message}\n`);
-    process.exitCode = 1;
-  }
+  await stackDown(config, createLogger('stack', config.LOG_LEVEL));
 });
-stack.command('down').description('stop the Kafka broker that `stack up` started').action(() => stackDown(configOrExit()));
 
 program.command('seed').description('load the demo dataset (objects and panels for the simulator, an operator account)').action(async () => {
   const ctx = roleContext('seed');
@@ -62,14 +69,16 @@ program.addCommand(loadCommand());
 program.command('all')
   .description('every role plus the simulator as child processes with one combined log (development, demo)')
   .option('--stack', 'start the local services and broker first', false)
+  .option('--replica', 'with --stack: also the local read replica, which the gateway\'s reports then read', false)
   .option('--panels <n>', 'simulated panels', int('--panels'))
   .option('--no-seed', 'do not load the demo dataset')
-  .action(async (o: { stack: boolean; panels?: number; seed: boolean }) => {
+  .action(async (o: { stack: boolean; replica: boolean; panels?: number; seed: boolean }) => {
     if (o.panels !== undefined) process.env.SIMULATOR_PANELS = String(o.panels);
     const config = configOrExit();
     const log = createLogger('all', config.LOG_LEVEL);
     try {
       if (o.stack) await stackUp(config, log);
+      if (o.stack && o.replica && !config.DATABASE_REPLICA_URL) process.env.DATABASE_REPLICA_URL = await stackReplicaUp(config, log);
       await ensureDatabase(config.DATABASE_URL);
       await migrate(config.DATABASE_URL, log);
       const ctx = roleContext('all');

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
-import { KeyRing, buildGateway, createAlarmStream, settingsFromConfig } from '../gateway/index.ts';
+import { KeyRing, buildGateway, createAlarmStream, createReportDatabases, settingsFromConfig } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/driver/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
 import { gatewayCommands, satelDriverId, startDriverCommands } from './commands-role.ts';
@@ -109,9 +109,14 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
     })
     : undefined;
   const commands = await gatewayCommands(ctx);
+  const reportDbs = await createReportDatabases({
+    primaryUrl: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL, poolSize: config.REPORTS_POOL_SIZE,
+    statementTimeoutMs: config.REPORTS_STATEMENT_TIMEOUT_MS, maxLagS: config.REPORTS_MAX_LAG_S, log: ctx.log,
+  });
   const app = await buildGateway({
     pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle,
-    settings: settingsFromConfig(config), commands: commands.options, ...(stream ? { stream } : {}),
+    settings: settingsFromConfig(config), commands: commands.options,
+    reports: { databases: reportDbs, claimDeadlineS: config.REPORTS_CLAIM_DEADLINE_S, log: ctx.log }, ...(stream ? { stream } : {}),
   });
   if (stream) {
     await stream.start();
@@ -126,6 +131,7 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
       await app.close();
       await stream?.stop();
       await commands.close();
+      await reportDbs.close();
       keys.close();
     },
   };

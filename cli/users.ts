@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
-import { hashPassword } from '../gateway/index.ts';
+import { ROLES, hashPassword } from '../gateway/index.ts';
 import { writeAudit } from '../platform/index.ts';
 import { roleContext } from './context.ts';
-
-const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM'];
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

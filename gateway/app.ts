@@ -16,6 +16,7 @@ import { objectRoutes } from './objects-routes.ts';
 import { sweepExpiredModes } from './objects-store.ts';
 import { panelRoutes } from './panels-routes.ts';
 import { realtimeRoutes } from './realtime.ts';
+import { reportRoutes } from './reports/index.ts';
 import { withDefaults } from './settings.ts';
 
 const m = {
@@ -118,6 +119,7 @@ export async function buildGateway(input: GatewayDeps) {
   deviceRoutes(app, deps);
   auditRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
+  if (deps.reports) reportRoutes(app, deps.reports);
   live.realtime = realtimeRoutes(app, deps, auth);
 
   let sweeper: NodeJS.Timeout | undefined;

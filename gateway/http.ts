@@ -5,6 +5,7 @@ import type { CommandApiOptions } from '../commands/index.ts';
 import type { Claims, KeyRing } from './keys.ts';
 import type { Permission, Principal } from './rbac.ts';
 import type { GatewaySettings } from './settings.ts';
+import type { ReportsOptions } from './reports/index.ts';
 import type { AlarmStream } from './stream.ts';
 
 declare module 'fastify' {
@@ -31,6 +32,8 @@ export interface GatewayDeps {
   liveRedis?: Redis;
   /** Arm/disarm commands (gateway/commands-routes.ts); the routes are absent without it. */
   commands?: CommandApiOptions;
+  /** Reports on the read replica (gateway/reports/); the routes are absent without it. */
+  reports?: ReportsOptions;
 }
 
 /** Deps as route modules see them: settings filled in. */

@@ -12,3 +12,6 @@ export { EPOCH_KEY } from './redis-keys.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';
 export { sweepExpiredModes } from './objects-store.ts';
 export { rotateStoredSecrets } from './secret-store.ts';
+export { ROLES } from './rbac.ts';
+export { createReportDatabases } from './reports/index.ts';
+export type { ReportDatabases } from './reports/index.ts';

@@ -4,24 +4,25 @@
  * additionally scoped: they see and touch only the objects assigned to them (`user_objects`).
  */
 
-export const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM'] as const;
+export const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM', 'ANALYST'] as const;
 export type Role = (typeof ROLES)[number];
 
 const ALL = ROLES;
 
 /**
- *                     ADMIN  SUPERVISOR  OPERATOR  TECHNICIAN  FIELD_WORKER  SYSTEM
- * alarm.read            ✓        ✓          ✓       scoped       scoped        ✓
- * alarm.handle          ✓        ✓          ✓         –            –           –     claim/release/ack/resolve/close
- * alarm.takeover        ✓        ✓          –         –            –           –     take over / release / close others' alarms
- * object.read           ✓        ✓          ✓       scoped       scoped        ✓     objects, panels, sensors, recorders, live state
- * object.write          ✓        –          –         –            –           –     create/update objects, panels, sensors, recorders
- * object.mode           ✓        ✓          –       scoped         –           –     service and test mode
- * secret.reveal         ✓        ✓          ✓       scoped         –           –     recorder password, with a reason, audited
- * audit.read            ✓        ✓          –         –            –           –
- * panel.command         ✓        ✓       config       –            –           –     arm/disarm/outputs; OPERATOR only with COMMANDS_OPERATOR_ALLOWED
- * stream.subscribe      ✓        ✓          ✓       scoped       scoped        ✓     WebSocket ticket
- * self                  ✓        ✓          ✓         ✓            ✓           ✓     own profile
+ *                     ADMIN  SUPERVISOR  OPERATOR  TECHNICIAN  FIELD_WORKER  SYSTEM  ANALYST
+ * alarm.read            ✓        ✓          ✓       scoped       scoped        ✓       ✓
+ * alarm.handle          ✓        ✓          ✓         –            –           –       –     claim/release/ack/resolve/close
+ * alarm.takeover        ✓        ✓          –         –            –           –       –     take over / release / close others' alarms
+ * object.read           ✓        ✓          ✓       scoped       scoped        ✓       ✓     objects, panels, sensors, recorders, live state
+ * object.write          ✓        –          –         –            –           –       –     create/update objects, panels, sensors, recorders
+ * object.mode           ✓        ✓          –       scoped         –           –       –     service and test mode
+ * secret.reveal         ✓        ✓          ✓       scoped         –           –       –     recorder password, with a reason, audited
+ * audit.read            ✓        ✓          –         –            –           –       –
+ * panel.command         ✓        ✓       config       –            –           –       –     arm/disarm/outputs; OPERATOR only with COMMANDS_OPERATOR_ALLOWED
+ * report.read           ✓        ✓          –         –            –           –       ✓     /api/reports/* (read replica)
+ * stream.subscribe      ✓        ✓          ✓       scoped       scoped        ✓       ✓     WebSocket ticket
+ * self                  ✓        ✓          ✓         ✓            ✓           ✓       ✓     own profile
  */
 export const PERMISSIONS = {
   'alarm.read': ALL,
@@ -34,6 +35,7 @@ export const PERMISSIONS = {
   'audit.read': ['ADMIN', 'SUPERVISOR'],
   // OPERATOR passes this check; gateway/commands-routes.ts refuses it unless COMMANDS_OPERATOR_ALLOWED.
   'panel.command': ['ADMIN', 'SUPERVISOR', 'OPERATOR'],
+  'report.read': ['ADMIN', 'SUPERVISOR', 'ANALYST'],
   'stream.subscribe': ALL,
   self: ALL,
 } as const satisfies Record<string, readonly Role[]>;

@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Config, Logger } from '../platform/index.ts';
+import { replicaDown, replicaUp } from './replica.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const brokerScript = `${repo}infra/kafka/broker.sh`;
@@ -78,6 +79,13 @@ export async function stackUp(config: Config, log: Logger): Promise<void> {
   if (r.status !== 0) throw new Error(`the Kafka broker could not be started (infra/kafka/broker.sh up exited ${r.status})`);
 }
 
-export function stackDown(config: Config): void {
+/** Stops the Kafka broker that `stackUp` started, and the local read replica with its replication slot. */
+export async function stackDown(config: Config, log: Logger): Promise<void> {
   spawnSync('bash', [brokerScript, 'down'], { stdio: 'inherit', env: { ...process.env, KAFKA_BROKERS: config.KAFKA_BROKERS } });
+  await replicaDown({ primaryUrl: config.DATABASE_URL, port: config.DATABASE_REPLICA_PORT }, log);
+}
+
+/** The local read replica of DATABASE_URL (infra/replica.ts) on DATABASE_REPLICA_PORT; returns its URL. */
+export async function stackReplicaUp(config: Config, log: Logger): Promise<string> {
+  return replicaUp({ primaryUrl: config.DATABASE_URL, port: config.DATABASE_REPLICA_PORT }, log);
 }

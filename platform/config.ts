@@ -27,7 +27,12 @@ export const ConfigSchema = Type.Object({
 
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/stam' }),
   DATABASE_REPLICA_URL: Type.Optional(Type.String({ description: 'read replica for reports; primary when unset' })),
+  DATABASE_REPLICA_PORT: Port(5433, 'port of the local read replica that `stam stack up --replica` runs on this machine'),
   DATABASE_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  REPORTS_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 50, default: 3, description: 'connections of the reports\' own pools (replica, and primary for the fallback): the bulkhead' }),
+  REPORTS_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000, description: 'a report query running longer is cancelled' }),
+  REPORTS_MAX_LAG_S: Type.Number({ minimum: 0, default: 10, description: 'a replica further behind than this is not used: reports read the primary, with a WARNING' }),
+  REPORTS_CLAIM_DEADLINE_S: Type.Integer({ minimum: 1, default: 60, description: 'a CRITICAL alarm not claimed within this is an exception in the response-times report' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379' }),
   REDIS_KEY_PREFIX: Type.String({ default: '', description: 'prepended to every Redis key (test isolation)' }),
   RABBITMQ_URL: Type.String({ default: 'amqp://guest:guest@127.0.0.1:5672' }),

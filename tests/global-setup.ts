@@ -14,9 +14,8 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   await buildTemplateDatabase(log);
 
-  return () => {
-    if (!brokerWasUp && !process.env.KEEP_BROKER) stackDown(config);
-    return Promise.resolve();
+  return async () => {
+    if (!brokerWasUp && !process.env.KEEP_BROKER) await stackDown(config, log);
   };
 }
 

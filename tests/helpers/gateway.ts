@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, createSecretBox, generateSecretKey, parseSecretKeys, type Pool, type Redis, type SecretBox } from '../../platform/index.ts';
-import { KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type Gateway, type GatewaySettings } from '../../gateway/index.ts';
+import {
+  KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type Gateway, type GatewaySettings, type ReportDatabases,
+} from '../../gateway/index.ts';
 import type { TestEnv } from './env.ts';
 
 export interface GatewayUnderTest {
@@ -16,6 +18,7 @@ export interface GatewayUnderTest {
 /** The gateway built in this process against the test's database, Redis prefix and topics; optionally listening and tailing. */
 export async function startGateway(env: TestEnv, opts: {
   listen?: boolean; stream?: boolean; settings?: Partial<GatewaySettings>; liveRedis?: Redis; secrets?: SecretBox; bufferSize?: number; pool?: Pool;
+  reports?: { databases: ReportDatabases; claimDeadlineS: number };
 } = {}): Promise<GatewayUnderTest> {
   const pool = opts.pool ?? env.pool;
   const log = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -27,6 +30,7 @@ export async function startGateway(env: TestEnv, opts: {
   const app = await buildGateway({
     pool, redis: env.redis, keys, log, checks: [], lifecycle: { state: 'running' }, secrets,
     ...(opts.settings ? { settings: opts.settings } : {}), ...(stream ? { stream } : {}), ...(opts.liveRedis ? { liveRedis: opts.liveRedis } : {}),
+    ...(opts.reports ? { reports: { ...opts.reports, log } } : {}),
   });
   if (stream) {
     await stream.start();
