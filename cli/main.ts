@@ -10,6 +10,7 @@ import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
 import { keysCommand, secretsCommand } from './keys.ts';
 import { dlqCommand } from './dlq.ts';
+import { replayCommand } from './replay.ts';
 import { loadCommand } from '../load-tests/index.ts';
 
 const int = (name: string) => (v: string) => {
@@ -64,6 +65,7 @@ program.addCommand(userCommand());
 program.addCommand(keysCommand());
 program.addCommand(secretsCommand());
 program.addCommand(dlqCommand());
+program.addCommand(replayCommand());
 program.addCommand(loadCommand());
 
 program.command('all')

@@ -68,7 +68,7 @@ export function alarmCandidates(recorded: readonly { event: NormalizedEvent; rou
   for (const r of recorded) {
     const classification = classify(r.event, rules);
     if (classification.effect === 'state') continue;
-    out.push({ ...r, classification, key: bundleKey(r.route.objectId, r.event, classification) });
+    out.push({ event: r.event, route: r.route, recordId: r.recordId, classification, key: bundleKey(r.route.objectId, r.event, classification) });
   }
   return out;
 }
@@ -83,12 +83,17 @@ export interface AlarmLookups {
 
 /** What the decision needs loaded for these candidates. Event time, not wall time, so replay decides the same. */
 export function alarmLookups(candidates: readonly AlarmCandidate[], flood: FloodPolicy): AlarmLookups {
-  const objectIds = [...new Set(candidates.map((c) => c.route.objectId))];
-  return {
-    bundleKeys: [...new Set([...candidates.map((c) => c.key), ...objectIds.map(floodBundleKey)])],
-    objectIds,
-    openedSinceMs: Math.min(...candidates.map((c) => c.event.observedAtMs)) - flood.windowMs,
-  };
+  const objects = new Set<number>();
+  const keys = new Set<string>();
+  let earliest = Infinity;
+  for (const c of candidates) {
+    objects.add(c.route.objectId);
+    keys.add(c.key);
+    if (c.event.observedAtMs < earliest) earliest = c.event.observedAtMs;
+  }
+  const objectIds = [...objects];
+  for (const o of objectIds) keys.add(floodBundleKey(o));
+  return { bundleKeys: [...keys], objectIds, openedSinceMs: earliest - flood.windowMs };
 }
 
 export interface AlarmDecisionInput {
@@ -130,7 +135,13 @@ export function decideAlarms(input: AlarmDecisionInput): AlarmDecision {
     if (!prev || a.last_event_at >= prev.last_event_at) byKey.set(a.bundle_key, a);
   }
   for (const [k, a] of byKey) byKey.set(k, { ...a });
-  const openedAt = new Map<number, number[]>([...input.openedAt].map(([o, ts]) => [o, [...ts]]));
+  // The openings this decision adds, on a copy of each touched object's list (the input stays as it was).
+  const openedAt = new Map<number, number[]>();
+  const openingsOf = (objectId: number): number[] => {
+    let list = openedAt.get(objectId);
+    if (!list) openedAt.set(objectId, (list = [...(input.openedAt.get(objectId) ?? [])]));
+    return list;
+  };
 
   const changes = new Map<AlarmRow, AlarmChange>();
   const links: AlarmLink[] = [];
@@ -164,7 +175,7 @@ export function decideAlarms(input: AlarmDecisionInput): AlarmDecision {
       alarm.restore_count++;
     } else if (alarm && within(alarm, e.observedAtMs, input.bundlingWindowMs)) {
       join(alarm, e.observedAtMs);
-    } else if (isFlood(openedAt.get(c.route.objectId) ?? [], e.observedAtMs, flood)) {
+    } else if (isFlood(openingsOf(c.route.objectId), e.observedAtMs, flood)) {
       const fk = floodBundleKey(c.route.objectId);
       alarm = byKey.get(fk);
       if (alarm && within(alarm, e.observedAtMs, flood.windowMs)) {
@@ -177,7 +188,7 @@ export function decideAlarms(input: AlarmDecisionInput): AlarmDecision {
       decision.flooded++;
     } else {
       alarm = open(c.key, c, cls, false);
-      openedAt.set(c.route.objectId, [...(openedAt.get(c.route.objectId) ?? []), e.observedAtMs]);
+      openingsOf(c.route.objectId).push(e.observedAtMs);
     }
     alarm.version++;
     const change = changes.get(alarm) ?? { alarm, created: false, applied: [] };

@@ -1,9 +1,10 @@
 import type { Kafka } from 'kafkajs';
-import { StamError, counter, histogram, type KafkaMessage, type Logger, type Pool, type Producer } from '../platform/index.ts';
-import { codecFor, topicName } from '../schemas/index.ts';
-import { fromPanelLink, fromSatelEvent, fromSmsEvent, type FloodPolicy, type NormalizedEvent, type Rule } from '../domain/index.ts';
+import { counter, histogram, type KafkaMessage, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
+import type { FloodPolicy, NormalizedEvent, Rule } from '../domain/index.ts';
+import { decodeEvent, eventDecoders } from './event-topics.ts';
 import { applyEvents, type ApplyResult } from './apply.ts';
 import { createTransactionalConsumer, deadLetter, type Chunk } from './consumer.ts';
+import { pgStore } from './consumer-store.ts';
 import { loadRules, seedRulesIfEmpty } from './rules.ts';
 
 const m = {
@@ -37,21 +38,9 @@ export interface AlarmProcessorOptions {
  */
 export function createAlarmProcessor(opts: AlarmProcessorOptions) {
   const { pool, log } = opts;
-  const satel = topicName('satel.events.v1', opts.topicPrefix);
-  const link = topicName('panel.link.v1', opts.topicPrefix);
-  const sms = topicName('sms.events.v1', opts.topicPrefix);
-  const decoders = new Map<string, (v: Buffer) => NormalizedEvent>([
-    [satel, (v) => fromSatelEvent(codecFor('SatelEvent').decode(v))],
-    [link, (v) => fromPanelLink(codecFor('PanelLink').decode(v))],
-  ]);
-  if (opts.smsEnabled) decoders.set(sms, (v) => fromSmsEvent(codecFor('SmsEvent').decode(v)));
+  const decoders = eventDecoders(opts.topicPrefix, { sms: opts.smsEnabled });
   let rules: readonly Rule[] = opts.rules ?? [];
-
-  const decode = (topic: string, message: KafkaMessage): NormalizedEvent => {
-    const decoder = decoders.get(topic);
-    if (!decoder) throw new StamError('E_EVENT_INVALID', `no decoder for topic ${topic}`);
-    return decoder(message.value!);
-  };
+  const decode = (topic: string, message: KafkaMessage): NormalizedEvent => decodeEvent(decoders, topic, message.value!);
 
   const committed = (chunk: Chunk<NormalizedEvent>, r: ApplyResult) => {
     const { topic, partition } = chunk;
@@ -62,8 +51,8 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     if (r.unrouted) log.warn({ topic, partition, count: r.unrouted }, 'events for unknown panels or sensors were recorded without an alarm');
   };
 
-  const consumer = createTransactionalConsumer<NormalizedEvent, ApplyResult>({
-    name: 'alarm processor', kafka: opts.kafka, pool, log, groupId: opts.groupId, topics: [...decoders.keys()],
+  const consumer = createTransactionalConsumer<NormalizedEvent, ApplyResult, PoolClient>({
+    name: 'alarm processor', kafka: opts.kafka, store: pgStore(pool), log, groupId: opts.groupId, topics: [...decoders.keys()],
     decode,
     apply: (db, chunk) => applyEvents(db, chunk.items.map((i) => ({ offset: i.offset, event: i.value })), {
       topic: chunk.topic, partition: chunk.partition, bundlingWindowMs: opts.bundlingWindowMs, rules, flood: opts.flood,

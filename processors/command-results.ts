@@ -3,6 +3,7 @@ import { RESULT_STAGE_HEADER, recordCommandResult, type RecordOutcome } from '..
 import { counter, type KafkaMessage, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
 import { codecFor, topicName, type CommandResult } from '../schemas/index.ts';
 import { createTransactionalConsumer, deadLetter, type Chunk } from './consumer.ts';
+import { pgStore } from './consumer-store.ts';
 
 const m = {
   results: counter('stam_command_results_total', 'command results read by the command processor, by outcome', ['outcome']),
@@ -59,8 +60,8 @@ export function createCommandResultsProcessor(opts: CommandResultsProcessorOptio
   }
 
   const dlq = deadLetter(opts.producer, log);
-  return createTransactionalConsumer<CommandResult, RecordOutcome[]>({
-    name: 'command results processor', kafka: opts.kafka, pool: opts.pool, log, groupId: opts.groupId, topics: [topic],
+  return createTransactionalConsumer<CommandResult, RecordOutcome[], PoolClient>({
+    name: 'command results processor', kafka: opts.kafka, store: pgStore(opts.pool), log, groupId: opts.groupId, topics: [topic],
     decode, apply, committed,
     badMessages: async (bad) => { await dlq(bad); m.results.inc({ outcome: 'dead_lettered' }, bad.length); },
     maxBatch: MAX_BATCH,

@@ -1,18 +1,23 @@
 import type { Kafka } from 'kafkajs';
 import {
-  StamError, backoffMs, counter, gauge, histogram, inTransaction, isPoison, isStamError, sendToDlq, sleep,
-  type EachBatchPayload, type ErrorCode, type KafkaMessage, type Logger, type Pool, type PoolClient, type Producer,
+  StamError, backoffMs, counter, gauge, histogram, isPoison, isStamError, sendToDlq, sleep,
+  type EachBatchPayload, type ErrorCode, type KafkaMessage, type Logger, type Producer,
 } from '../platform/index.ts';
+import type { ConsumerStore } from './consumer-store.ts';
 
 /**
  * The one transactional Kafka consumer: what a consumer supplies is how to decode a message and how to
  * apply decoded messages in a PostgreSQL transaction; this module owns the rest, once.
  *
  * Guarantee: effects are exactly once although delivery is at least once. Each partition's next offset
- * lives in `consumer_offsets`, written in the same transaction as the data. On assignment the consumer
- * seeks to it; inside the transaction the stored offset row is locked and messages below it are skipped
- * (a redelivery, or two members briefly holding one partition during a rebalance, apply nothing twice).
- * Kafka-side commits are only a convenience.
+ * lives in the consumer's store (consumer-store.ts: `consumer_offsets` in PostgreSQL for the live roles and
+ * replay into a database, memory for a what-if), written in the same transaction as the effects. On
+ * assignment the consumer seeks to it; inside the transaction the stored offset is read again (locked) and
+ * messages below it are skipped (a redelivery, or two members briefly holding one partition during a
+ * rebalance, apply nothing twice). Kafka-side commits are only a convenience.
+ *
+ * A bounded range (replay) starts each partition at a given offset instead, ignores what lies at or past
+ * its end offset, and resolves `finished` once every partition has reached its end.
  *
  * Bad messages: a message that does not decode, or that the database refuses (an error `isPoison` calls
  * bad data, not an outage), is handed to the bad-message policy — which must have dealt with it durably
@@ -52,18 +57,22 @@ export interface Decoded<T> { offset: string; value: T; message: KafkaMessage }
 
 export interface Chunk<T> { topic: string; partition: number; items: Decoded<T>[] }
 
-export interface TransactionalConsumerOptions<T, R> {
+/** Offsets per topic and partition: where a bounded run starts, and the first offset it leaves alone. */
+export type PartitionOffsets = Record<string, Record<number, number>>;
+export interface ConsumerRange { start: PartitionOffsets; end: PartitionOffsets }
+
+export interface TransactionalConsumerOptions<T, R, Tx> {
   /** Names the consumer in its log lines, e.g. 'alarm processor'. */
   name: string;
   kafka: Kafka;
-  pool: Pool;
+  store: ConsumerStore<Tx>;
   log: Logger;
   groupId: string;
   topics: string[];
   /** Throws for a message that cannot be used (its code names why); `null` passes a message this consumer does not handle. */
   decode: (topic: string, message: KafkaMessage) => T | null;
   /** Applies the chunk's fresh messages in the consumer's transaction; the consumer writes the offset after it. */
-  apply: (db: PoolClient, chunk: Chunk<T>) => Promise<R>;
+  apply: (tx: Tx, chunk: Chunk<T>) => Promise<R>;
   /** After the commit: metrics and log lines that must not count an attempt that rolled back. */
   committed?: (chunk: Chunk<T>, result: R) => void;
   badMessages: BadMessagePolicy;
@@ -73,17 +82,21 @@ export interface TransactionalConsumerOptions<T, R> {
   concurrency?: number;
   maxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;
+  /** Consume only this range (replay), then resolve `finished`. */
+  range?: ConsumerRange;
 }
 
 export interface TransactionalConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** With a range: resolves once every partition reached its end offset. */
+  readonly finished: Promise<void>;
 }
 
 const codeOf = (err: unknown, fallback: ErrorCode): string => (isStamError(err) ? err.code : fallback);
 
-export function createTransactionalConsumer<T, R>(opts: TransactionalConsumerOptions<T, R>): TransactionalConsumer {
-  const { kafka, pool, log, groupId } = opts;
+export function createTransactionalConsumer<T, R, Tx>(opts: TransactionalConsumerOptions<T, R, Tx>): TransactionalConsumer {
+  const { kafka, store, log, groupId, range } = opts;
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: 30_000,
@@ -95,34 +108,35 @@ export function createTransactionalConsumer<T, R>(opts: TransactionalConsumerOpt
   const abort = new AbortController();
   const count = (topic: string, outcome: string, n = 1) => { if (n > 0) m.messages.inc({ group: groupId, topic, outcome }, n); };
 
-  async function seekToStoredOffsets(assignment: Record<string, number[]>): Promise<void> {
-    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: number }>(
-      'SELECT topic, partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = ANY($2::text[])',
-      [groupId, Object.keys(assignment)],
-    );
-    for (const r of rows) {
-      if (assignment[r.topic]?.includes(r.partition)) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.next_offset) });
+  async function seekOnJoin(assignment: Record<string, number[]>): Promise<void> {
+    const from = range
+      ? Object.entries(range.start).flatMap(([topic, parts]) => Object.entries(parts).map(([p, next]) => ({ topic, partition: Number(p), next })))
+      : await store.stored(groupId, Object.keys(assignment));
+    for (const r of from) {
+      if (assignment[r.topic]?.includes(r.partition)) consumer.seek({ topic: r.topic, partition: r.partition, offset: String(r.next) });
     }
   }
 
   /** Applies the fresh items and moves the stored offset past `lastOffset`, in one transaction. */
-  async function transact(chunk: Chunk<T>, lastOffset: string): Promise<{ result: R; fresh: Chunk<T> }> {
-    return inTransaction(pool, async (db) => {
-      const stored = await db.query<{ next_offset: number }>(
-        'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
-        [groupId, chunk.topic, chunk.partition],
-      );
-      const next = stored.rows[0]?.next_offset ?? -1;
+  function transact(chunk: Chunk<T>, lastOffset: string): Promise<{ result: R; fresh: Chunk<T> }> {
+    return store.transact({ groupId, topic: chunk.topic, partition: chunk.partition }, Number(lastOffset) + 1, async (tx, next) => {
       const fresh = { ...chunk, items: chunk.items.filter((i) => Number(i.offset) >= next) };
-      const result = await opts.apply(db, fresh);
-      await db.query(
-        `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset), updated_at = now()`,
-        [groupId, chunk.topic, chunk.partition, Number(lastOffset) + 1],
-      );
-      return { result, fresh };
+      return { result: await opts.apply(tx, fresh), fresh };
     });
   }
+
+  // A bounded run: the partitions not yet at their end offset, and who waits for them all.
+  const pending = new Set<string>();
+  for (const [topic, parts] of Object.entries(range?.end ?? {})) {
+    for (const [p, end] of Object.entries(parts)) if (end > (range?.start[topic]?.[Number(p)] ?? 0)) pending.add(`${topic}:${p}`);
+  }
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => { finish = resolve; });
+  if (range && pending.size === 0) finish();
+  const reached = (topic: string, partition: number, nextOffset: number) => {
+    if (!range || nextOffset < (range.end[topic]?.[partition] ?? Infinity)) return;
+    if (pending.delete(`${topic}:${partition}`) && pending.size === 0) finish();
+  };
 
   /** Commits the chunk, retrying what is retryable; throws a poison error for the caller to isolate. */
   async function commit(chunk: Chunk<T>, lastOffset: string, heartbeat: () => Promise<void>): Promise<void> {
@@ -199,23 +213,28 @@ export function createTransactionalConsumer<T, R>(opts: TransactionalConsumerOpt
   }
 
   async function eachBatch({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    const { topic, partition, messages } = batch;
+    const { topic, partition } = batch;
+    const end = range?.end[topic]?.[partition];
+    const messages = end === undefined ? batch.messages : batch.messages.filter((msg) => Number(msg.offset) < end);
     for (let i = 0; i < messages.length; i += opts.maxBatch) {
       if (!isRunning() || isStale() || abort.signal.aborted) return;
       const chunk = messages.slice(i, i + opts.maxBatch);
       await applyMessages(topic, partition, chunk, heartbeat);
       resolveOffset(chunk[chunk.length - 1]!.offset);
+      reached(topic, partition, Number(chunk[chunk.length - 1]!.offset) + 1);
       await heartbeat();
     }
+    if (end !== undefined && messages.length < batch.messages.length) reached(topic, partition, end);
     await commitOffsetsIfNecessary();
     m.lag.set({ group: groupId, topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
   }
 
   return {
+    finished,
     async start(): Promise<void> {
       await consumer.connect();
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        void seekToStoredOffsets(e.payload.memberAssignment).catch((err: Error) => log.error({ err: err.message }, 'could not seek to stored offsets'));
+        void seekOnJoin(e.payload.memberAssignment).catch((err: Error) => log.error({ err: err.message }, 'could not seek to the stored offsets'));
       });
       await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
       // Partitions are applied concurrently (order is per partition = per panel); two transactions that meet on

@@ -1,5 +1,7 @@
 export { createTransactionalConsumer, deadLetter } from './consumer.ts';
-export type { BadMessage, BadMessagePolicy, Chunk, Decoded, TransactionalConsumer, TransactionalConsumerOptions } from './consumer.ts';
+export type { BadMessage, BadMessagePolicy, Chunk, ConsumerRange, Decoded, PartitionOffsets, TransactionalConsumer, TransactionalConsumerOptions } from './consumer.ts';
+export { memoryStore, pgStore } from './consumer-store.ts';
+export type { ConsumerStore, PartitionKey } from './consumer-store.ts';
 export { createAlarmProcessor } from './alarm-processor.ts';
 export type { AlarmProcessor, AlarmProcessorOptions } from './alarm-processor.ts';
 export { createOutboxRelay, declarePushTopology, PUSH_EXCHANGE, PUSH_ROUTING_KEY } from './outbox-relay.ts';
@@ -13,3 +15,5 @@ export { createCommandResultsProcessor } from './command-results.ts';
 export type { CommandResultsProcessor, CommandResultsProcessorOptions } from './command-results.ts';
 export { createCommandSweeper } from './command-sweeper.ts';
 export type { CommandSweeper, CommandSweeperOptions } from './command-sweeper.ts';
+export { actualAlarms, compare, htmlReport, objectCodes, readWhatIfFile, runReplay, table } from './replay/index.ts';
+export type { ActualTally, Comparison, ReplayMode, ReplayResult, WhatIfPolicy, WhatIfTally } from './replay/index.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StamError, createLogger, createProducer, provisionTopics, type Producer } from '../../platform/index.ts';
-import { createTransactionalConsumer, type BadMessage, type TransactionalConsumer } from '../../processors/index.ts';
+import { StamError, createLogger, createProducer, provisionTopics, type PoolClient, type Producer } from '../../platform/index.ts';
+import { createTransactionalConsumer, pgStore, type BadMessage, type TransactionalConsumer } from '../../processors/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { waitUntil } from '../helpers/system.ts';
 
@@ -18,8 +18,8 @@ describe('the transactional consumer', () => {
   const bad: BadMessage[] = [];
   let applied = 0;
 
-  const consumer = (groupId: string): TransactionalConsumer => createTransactionalConsumer<{ id: number; v: number }, number>({
-    name: 'test consumer', kafka: env.kafka, pool: env.pool, log, groupId, topics: [topic],
+  const consumer = (groupId: string): TransactionalConsumer => createTransactionalConsumer<{ id: number; v: number }, number, PoolClient>({
+    name: 'test consumer', kafka: env.kafka, store: pgStore(env.pool), log, groupId, topics: [topic],
     decode: (_t, m) => {
       const value = JSON.parse(m.value!.toString()) as { id: number; v: number } | { skip: true };
       if ('skip' in value) return null;
