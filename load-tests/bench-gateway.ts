@@ -20,7 +20,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { createKafka, createLogger, createPool, createProducer, createRedis, dro
 import { codecFor, topicName, type AlarmUpdate } from '../schemas/index.ts';
 import { hashPassword } from '../gateway/index.ts';
 import { stackUp } from '../infra/stack.ts';
+import { closeHttp, http } from './http-client.ts';
 
 const a = parseArgs({ options: {
   alarms: { type: 'string', default: '100000' }, operators: { type: 'string', default: '20' }, clients: { type: 'string', default: '200' },
@@ -114,27 +114,6 @@ async function seed(pool: pg.Pool): Promise<void> {
                         WHEN g > $1::int - 4000 THEN 'RESOLVED' ELSE 'CLOSED' END AS s
               FROM generate_series(1, $1::int) g) x`, [N.alarms, N.operators]);
   await pool.query('ANALYZE');
-}
-
-// node:http with keep-alive (fetch costs this 2-core machine more CPU than the gateway's own work per request).
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function http<T>(base: string, method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; ms: number; body: T }> {
-  const t0 = performance.now();
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, {
-      method, agent,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0, body: JSON.parse(Buffer.concat(chunks).toString() || 'null') as T }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 async function main(): Promise<void> {
@@ -295,7 +274,7 @@ async function main(): Promise<void> {
     for (const c of clients) c.ws.close();
     await consumer.disconnect();
     await producer.disconnect();
-    agent.destroy();
+    closeHttp();
     const gwEnd = procStat(gw.proc.pid!);
 
     console.log(`\nbench:gateway — ${N.alarms} alarms, ${N.operators} operators, ${N.clients} WebSocket clients (one stam gateway process, 2-core machine shared with PostgreSQL, Redis, Kafka and this client)`);
