@@ -13,3 +13,6 @@ export { createCommandResultsProcessor } from './command-results.ts';
 export type { CommandResultsProcessor, CommandResultsProcessorOptions } from './command-results.ts';
 export { createCommandSweeper } from './command-sweeper.ts';
 export type { CommandSweeper, CommandSweeperOptions } from './command-sweeper.ts';
+export { PUSH_DEAD_QUEUE, PUSH_DLX, PUSH_QUEUE } from './outbox-relay.ts';
+export { createFcmClient, createNotifier, DEAD_LETTER_HEADERS, pruneStaleDevices } from './notifier/index.ts';
+export type { FcmClient, Notifier, NotifierOptions } from './notifier/index.ts';
