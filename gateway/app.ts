@@ -17,6 +17,7 @@ import { sweepExpiredModes } from './objects-store.ts';
 import { panelRoutes } from './panels-routes.ts';
 import { realtimeRoutes } from './realtime.ts';
 import { withDefaults } from './settings.ts';
+import { userDeviceRoutes } from './user-devices-routes.ts';
 
 const m = {
   badRequests: counter('stam_gateway_bad_requests_total', 'requests rejected', ['code']),
@@ -116,6 +117,7 @@ export async function buildGateway(input: GatewayDeps) {
   objectRoutes(app, deps);
   panelRoutes(app, deps);
   deviceRoutes(app, deps);
+  userDeviceRoutes(app, deps);
   auditRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
   live.realtime = realtimeRoutes(app, deps, auth);

@@ -22,6 +22,8 @@ const ALL = ROLES;
  * panel.command         ✓        ✓       config       –            –           –     arm/disarm/outputs; OPERATOR only with COMMANDS_OPERATOR_ALLOWED
  * stream.subscribe      ✓        ✓          ✓       scoped       scoped        ✓     WebSocket ticket
  * self                  ✓        ✓          ✓         ✓            ✓           ✓     own profile
+ * device.own            ✓        ✓          ✓         ✓            ✓           –     register, list and remove own phones (push)
+ * device.all            ✓        –          –         –            –           –     list and remove everybody's phones
  */
 export const PERMISSIONS = {
   'alarm.read': ALL,
@@ -36,6 +38,8 @@ export const PERMISSIONS = {
   'panel.command': ['ADMIN', 'SUPERVISOR', 'OPERATOR'],
   'stream.subscribe': ALL,
   self: ALL,
+  'device.own': ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER'],
+  'device.all': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;
