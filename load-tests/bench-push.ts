@@ -10,6 +10,7 @@
  * (persistent, confirms) and consume (manual acks, same prefetch) rate with amqplib.
  */
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import amqp from 'amqplib';
@@ -165,6 +166,7 @@ try {
 } finally {
   for (const r of roles) await r.stop();
   await fcm.stop();
+  rmSync(`.data/bench-fcm/${env.id}`, { recursive: true, force: true });
   try { execFileSync('rabbitmqctl', ['-q', 'delete_vhost', vhost]); } catch { /* already gone */ }
   await env.cleanup();
 }

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import amqp from 'amqplib';
 import { createLogger, type Pool } from '../../platform/index.ts';
 import { PUSH_DEAD_QUEUE, PUSH_EXCHANGE, PUSH_QUEUE, PUSH_ROUTING_KEY, declarePushTopology } from '../../processors/index.ts';
@@ -7,9 +8,12 @@ import { createUser, type TestUser } from './gateway.ts';
 
 /** The fake FCM on a free loopback port, with its CA and service account in a directory of the test's own. */
 export async function startFakeFcm(id: string): Promise<FakeFcm> {
-  const fcm = createFakeFcm({ dir: `.data/test-fcm/${id}`, port: 0, log: createLogger('fake-fcm', process.env.TEST_LOG_LEVEL ?? 'silent') });
+  const dir = `.data/test-fcm/${id}`;
+  const fcm = createFakeFcm({ dir, port: 0, log: createLogger('fake-fcm', process.env.TEST_LOG_LEVEL ?? 'silent') });
   await fcm.start();
-  return fcm;
+  const stop = fcm.stop;
+  // Stopping it also removes its CA and service account.
+  return Object.assign(fcm, { stop: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } });
 }
 
 /** What points `stam notifier` at the fake FCM and the test's vhost: the real SDK, the fake's CA trusted the standard way. */
