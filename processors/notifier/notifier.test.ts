@@ -24,6 +24,8 @@ describe('what an FCM answer means', () => {
   });
   it('a token of another project is quarantined, not deleted', () => {
     expect(decide(err('messaging/mismatched-credential', 'SenderId mismatch')).kind).toBe('quarantine');
+    // …but a service account without the right for the project is a credential problem, not every token's.
+    expect(decide(err('messaging/mismatched-credential', "Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/p'")).kind).toBe('credential');
   });
   it('quota is retried and marked as quota (at least a minute); unavailable, internal, network and unknown answers are retried', () => {
     expect(decide(err('messaging/message-rate-exceeded'))).toMatchObject({ kind: 'retry', quota: true });

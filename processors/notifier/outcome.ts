@@ -31,6 +31,7 @@ const CREDENTIAL = new Set(['messaging/third-party-auth-error', 'messaging/authe
 
 /** FCM says "not a valid FCM registration token" for a bad token; a bad payload is INVALID_ARGUMENT too, naming a field. */
 const BAD_TOKEN = /registration token/i;
+const PERMISSION = /permission\b.*\bdenied/i;
 
 export function decide(r: SendResult): SendDecision {
   if (r.success) return { kind: 'accepted', name: r.messageId ?? '' };
@@ -38,7 +39,9 @@ export function decide(r: SendResult): SendDecision {
   const reason = `${code}: ${(r.error?.message ?? '').slice(0, 300)}`;
   if (code === 'messaging/registration-token-not-registered' || code === 'messaging/invalid-registration-token') return { kind: 'remove_token', reason };
   if (code === 'messaging/invalid-argument') return BAD_TOKEN.test(r.error?.message ?? '') ? { kind: 'remove_token', reason } : { kind: 'rejected', reason };
-  if (code === 'messaging/mismatched-credential') return { kind: 'quarantine', reason };
+  // PERMISSION_DENIED and SENDER_ID_MISMATCH both come as mismatched-credential: "permission … denied" is
+  // our service account lacking the right for the project (every token would fail), not a foreign token.
+  if (code === 'messaging/mismatched-credential') return PERMISSION.test(r.error?.message ?? '') ? { kind: 'credential', reason } : { kind: 'quarantine', reason };
   if (QUOTA.has(code)) return { kind: 'retry', reason, quota: true };
   if (CREDENTIAL.has(code)) return { kind: 'credential', reason };
   if (REJECTED.has(code)) return { kind: 'rejected', reason };
