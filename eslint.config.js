@@ -41,7 +41,8 @@ const pureCodec = [
  */
 const simulatorOnly = [
   {
-    regex: '^\\.\\./(?!ingest/satel/protocol/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
+    // Any depth (simulator/fcm/ too): every `../` is taken before the allowed targets are looked for.
+    regex: '^(\\.\\./)+(?!\\.\\./)(?!ingest/satel/protocol/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
     message: 'The simulator imports only ingest/satel/protocol/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults (never platform/index.ts: it loads pg, kafkajs and ioredis).',
   },
 ];

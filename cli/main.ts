@@ -3,7 +3,9 @@ import { createLogger, ensureDatabase, migrate } from '../platform/index.ts';
 import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
 import { startCommandProcessor } from './commands-role.ts';
-import { startSimulatorRole, simulatorOptions } from './simulator.ts';
+import { startNotifier } from './notifier-role.ts';
+import { FAKE_FCM_DIR, startSimulatorRole, simulatorOptions } from './simulator.ts';
+import { ensureFakeFcmFiles } from '../simulator/index.ts';
 import { stackDown, stackReplicaUp, stackUp } from '../infra/stack.ts';
 import { seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
@@ -30,6 +32,8 @@ program.command('alarm-processor').description('turn events into alarms in Postg
 program.command('outbox-relay').description('publish alarm changes from the outbox to alarm.updates.v1 and push jobs to RabbitMQ').action(() => runRole('outbox-relay', startOutboxRelay));
 program.command('command-processor').description('record arm/disarm command results, answer dead-lettered commands, fail unanswered ones')
   .action(() => runRole('command-processor', startCommandProcessor));
+program.command('notifier').description('push CRITICAL alarms to field staff\'s phones through FCM (RabbitMQ notifications.push)')
+  .action(() => runRole('notifier', startNotifier));
 program.command('gateway').description('operator REST API, WebSocket stream and console (GATEWAY_PORT)').action(() => runRole('gateway', startGateway));
 
 simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1)'))
@@ -88,7 +92,10 @@ program.command('all')
       const creds = o.seed ? await seedDemo(ctx.pool(), config, log) : undefined;
       await ctx.close();
       const sup = createSupervisor({ log, pretty: true });
-      for (const role of ['simulator', 'alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
+      const push = pushDemo(config);
+      sup.start({ role: 'simulator', args: push.simulatorArgs });
+      for (const role of ['alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
+      if (config.FEATURE_PUSH_ENABLED) sup.start({ role: 'notifier', env: push.notifierEnv });
       const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
       log.info(`operator console: ${url}${creds ? `  login: ${creds.username} / ${creds.password}` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
       const stop = async (signal: string) => {
@@ -103,5 +110,19 @@ program.command('all')
       process.exit(1);
     }
   });
+
+/**
+ * Push in `stam all`: without FCM_API_URL in the environment the simulator also runs the fake FCM and the
+ * notifier sends there (its CA through NODE_EXTRA_CA_CERTS, its service account as FCM_CREDENTIALS_FILE);
+ * with FCM_API_URL set the notifier sends there with the configured credentials and no fake runs.
+ */
+function pushDemo(config: ReturnType<typeof configOrExit>): { simulatorArgs: string[]; notifierEnv: Record<string, string> } {
+  if (!config.FEATURE_PUSH_ENABLED || process.env.FCM_API_URL) return { simulatorArgs: [], notifierEnv: {} };
+  const files = ensureFakeFcmFiles(FAKE_FCM_DIR, config.SIMULATOR_FCM_PORT);
+  return {
+    simulatorArgs: ['--fcm'],
+    notifierEnv: { NODE_EXTRA_CA_CERTS: files.caFile, FCM_CREDENTIALS_FILE: files.credentialsFile, FCM_API_URL: `https://127.0.0.1:${config.SIMULATOR_FCM_PORT}` },
+  };
+}
 
 await program.parseAsync(process.argv);

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import amqp from 'amqplib';
 import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
 import { KeyRing, buildGateway, createAlarmStream, createReportDatabases, settingsFromConfig } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/driver/index.ts';
+import { openAmqpLink } from '../commands/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
 import { gatewayCommands, satelDriverId, startDriverCommands } from './commands-role.ts';
 
@@ -60,7 +60,7 @@ export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> =>
   const producer = await createProducer(kafka);
   const processor = createAlarmProcessor({
     kafka, producer, pool: ctx.pool(), log: ctx.log, groupId: ctx.config.PROCESSOR_GROUP, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
-    maxBatch: ctx.config.PROCESSOR_MAX_BATCH, bundlingWindowMs: ctx.config.BUNDLING_WINDOW_S * 1000, smsEnabled: ctx.config.FEATURE_SMS_ENABLED,
+    maxBatch: ctx.config.PROCESSOR_MAX_BATCH, bundlingWindowMs: ctx.config.BUNDLING_WINDOW_S * 1000, smsEnabled: ctx.config.FEATURE_SMS_ENABLED, pushEnabled: ctx.config.FEATURE_PUSH_ENABLED,
     flood: { threshold: ctx.config.FLOOD_THRESHOLD, windowMs: ctx.config.FLOOD_WINDOW_S * 1000 },
   });
   await ctx.startOps();
@@ -71,19 +71,15 @@ export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> =>
 export const startOutboxRelay = async (ctx: RoleContext): Promise<Service> => {
   const kafka = ctx.kafka();
   const producer = await createProducer(kafka);
-  let amqpConn: amqp.ChannelModel | undefined;
-  let pushChannel: amqp.ConfirmChannel | undefined;
-  if (ctx.config.FEATURE_PUSH_ENABLED) {
-    amqpConn = await amqp.connect(ctx.config.RABBITMQ_URL);
-    amqpConn.on('error', (err: Error) => ctx.log.error({ err: err.message }, 'RabbitMQ connection error'));
-    pushChannel = await amqpConn.createConfirmChannel();
-    await declarePushTopology(pushChannel, ctx.config.NODE_ENV === 'production');
-    const conn = amqpConn;
-    ctx.checks.push({ name: 'rabbitmq', check: async () => { const ch = await conn.createChannel(); await ch.close(); } });
-  }
+  // FEATURE_PUSH_ENABLED: push jobs go out on a kept-alive confirm channel (reconnects after a broker
+  // restart); while it is down, batches with push rows wait. Off: no push job is published at all.
+  const push = ctx.config.FEATURE_PUSH_ENABLED
+    ? await openAmqpLink({ url: ctx.config.RABBITMQ_URL, name: 'outbox-relay-push', log: ctx.log, waitForConnect: false, setup: (ch) => declarePushTopology(ch, ctx.config.NODE_ENV === 'production') })
+    : undefined;
+  if (push) ctx.checks.push({ name: 'rabbitmq', check: () => (push.channel ? Promise.resolve() : Promise.reject(new Error(push.setupError ?? 'RabbitMQ not connected'))) });
   const relay = createOutboxRelay({
     pool: ctx.pool(), databaseUrl: ctx.config.DATABASE_URL, producer, log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
-    batchSize: ctx.config.RELAY_BATCH, idleMs: ctx.config.RELAY_IDLE_MS, retentionHours: ctx.config.OUTBOX_RETENTION_H, ...(pushChannel ? { pushChannel } : {}),
+    batchSize: ctx.config.RELAY_BATCH, idleMs: ctx.config.RELAY_IDLE_MS, retentionHours: ctx.config.OUTBOX_RETENTION_H, ...(push ? { pushChannel: () => push.channel } : {}),
   });
   await ctx.startOps();
   await relay.start();
@@ -91,7 +87,7 @@ export const startOutboxRelay = async (ctx: RoleContext): Promise<Service> => {
     stop: async () => {
       await relay.stop();
       await producer.disconnect();
-      await amqpConn?.close().catch(() => undefined);
+      await push?.close();
     },
   };
 };

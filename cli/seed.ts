@@ -53,6 +53,29 @@ export async function seedDemo(pool: Pool, config: Config, log: Logger, credenti
      ON CONFLICT (username) DO UPDATE SET password_hash = EXCLUDED.password_hash, disabled = false`,
     [creds.username, await hashPassword(creds.password)],
   );
+  if (config.FEATURE_PUSH_ENABLED) await seedDemoPhone(pool);
   log.info({ panels: config.SIMULATOR_PANELS }, 'demo dataset seeded');
   return creds;
+}
+
+/** The demo phone's FCM token (the fake FCM accepts it and shows what it gets in its log and at /fake/phones). */
+export const DEMO_PHONE_TOKEN = 'demo-phone-field-worker';
+
+/**
+ * A field worker assigned to every demo site, with one registered phone: the recipient rule
+ * "FIELD_WORKER assigned to the object" makes every CRITICAL demo alarm reach it. It cannot log in (no
+ * usable password); it exists to receive pushes.
+ */
+async function seedDemoPhone(pool: Pool): Promise<void> {
+  const { rows } = await pool.query<{ id: number }>(
+    `INSERT INTO users (username, display_name, password_hash, role) VALUES ('field.demo', 'Demo field worker', '!', 'FIELD_WORKER')
+     ON CONFLICT (username) DO UPDATE SET disabled = false RETURNING id`,
+  );
+  const userId = rows[0]!.id;
+  await pool.query(`INSERT INTO user_objects (user_id, object_id) SELECT $1, id FROM objects WHERE code LIKE 'DEMO-%' ON CONFLICT DO NOTHING`, [userId]);
+  await pool.query(
+    `INSERT INTO user_devices (user_id, fcm_token, platform, app_version) VALUES ($1, $2, 'android', 'demo')
+     ON CONFLICT (fcm_token) DO UPDATE SET user_id = EXCLUDED.user_id, last_seen_at = now(), quarantined_at = NULL`,
+    [userId, DEMO_PHONE_TOKEN],
+  );
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { Service } from '../platform/index.ts';
-import { createSimulator } from '../simulator/index.ts';
+import type { Config, Service } from '../platform/index.ts';
+import { createFakeFcm, createSimulator, type FakeFcm } from '../simulator/index.ts';
 import type { RoleContext } from './context.ts';
 
 /** `stam simulator` flags; defaults come from SIMULATOR_* variables so `stam all` and the seed agree. */
@@ -16,11 +16,30 @@ export function simulatorOptions(cmd: Command): Command {
     .option('--control-port <p>', 'control API port (default SIMULATOR_CONTROL_PORT)')
     .option('--idle-timeout-ms <ms>', 'drop a silent client after this long (default 25000)')
     .option('--exit-delay-ms <ms>', 'exit delay when arming (default 0)')
-    .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)');
+    .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)')
+    .option('--fcm', 'also run the fake FCM (HTTP v1 over HTTPS) on SIMULATOR_FCM_PORT')
+    .option('--fcm-only', 'run only the fake FCM, no panels')
+    .option('--fcm-dir <dir>', `the fake FCM's CA, certificate and service account (default ${FAKE_FCM_DIR})`);
+}
+
+/** Where the fake FCM of the demo keeps its CA (NODE_EXTRA_CA_CERTS) and service account (FCM_CREDENTIALS_FILE). */
+export const FAKE_FCM_DIR = '.data/fake-fcm';
+
+async function startFakeFcm(ctx: RoleContext, o: Record<string, unknown>): Promise<FakeFcm> {
+  const c: Config = ctx.config;
+  const fcm = createFakeFcm({ dir: (o.fcmDir as string | undefined) ?? FAKE_FCM_DIR, port: c.SIMULATOR_FCM_PORT, log: ctx.log });
+  await fcm.start();
+  ctx.log.info({ url: fcm.url, ca: fcm.caFile, credentials: fcm.credentialsFile }, 'fake FCM: NODE_EXTRA_CA_CERTS=<ca> FCM_CREDENTIALS_FILE=<credentials> FCM_API_URL=<url>');
+  return fcm;
 }
 
 export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unknown>): Promise<Service> {
   const { config } = ctx;
+  const fcm = o.fcm || o.fcmOnly ? await startFakeFcm(ctx, o) : undefined;
+  if (o.fcmOnly) {
+    await ctx.startOps();
+    return fcm!;
+  }
   const sim = createSimulator({
     panels: Number(o.panels ?? config.SIMULATOR_PANELS),
     basePort: Number(o.port ?? config.SIMULATOR_PORT),
@@ -38,5 +57,5 @@ export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unk
   await ctx.startOps();
   await sim.start();
   ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl }, 'simulator serving panels');
-  return sim;
+  return { stop: async () => { await sim.stop(); await fcm?.stop(); } };
 }

@@ -66,5 +66,18 @@ export function userCommand(): Command {
     await writeAudit(ctx.pool(), { username: 'cli', action: 'user.assign', targetType: 'user', targetId: username, details: { objectId } });
     return r.rowCount ? `${username} assigned to object ${objectId}` : `nothing changed (unknown user or object, or already assigned)`;
   }));
+  user.command('duty <username>').description('put a user on duty for some hours (supervisors on duty get push notifications), or end the shift')
+    .option('--hours <h>', 'length of the shift in hours', '12').option('--off', 'end the shift now')
+    .action((username: string, o: { hours: string; off?: boolean }) => withDb(async (ctx) => {
+      const hours = Number(o.hours);
+      if (!o.off && !(hours > 0 && hours <= 48)) throw new Error('--hours must be between 0 and 48');
+      const r = await ctx.pool().query<{ until: Date | null }>(
+        `UPDATE users SET on_duty_until = CASE WHEN $2 THEN NULL ELSE now() + make_interval(secs => $3 * 3600) END, updated_at = now()
+          WHERE username = $1 RETURNING on_duty_until AS until`, [username, Boolean(o.off), hours]);
+      if (r.rowCount === 0) throw new Error(`no user ${username}`);
+      const until = r.rows[0]!.until;
+      await writeAudit(ctx.pool(), { username: 'cli', action: 'user.duty', targetType: 'user', targetId: username, details: { until: until?.toISOString() ?? null } });
+      return until ? `${username} on duty until ${until.toISOString()}` : `${username} off duty`;
+    }));
   return user;
 }

@@ -22,3 +22,6 @@ export { createDeadLetterConsumer, deadLetterReason } from './dead-letters.ts';
 export type { DeadLetterConsumer, DeadLetterConsumerOptions } from './dead-letters.ts';
 export { getCommand, listPanelCommands, requestCommand } from './api.ts';
 export type { CommandApiOptions, CommandRequest, CommandRequestOutcome, CommandView } from './api.ts';
+// The kept-alive confirm channel, for the other RabbitMQ users (the notifier).
+export { openAmqpLink } from './amqp.ts';
+export type { AmqpLink, AmqpLinkOptions } from './amqp.ts';

@@ -18,6 +18,7 @@ import { panelRoutes } from './panels-routes.ts';
 import { realtimeRoutes } from './realtime.ts';
 import { reportRoutes } from './reports/index.ts';
 import { withDefaults } from './settings.ts';
+import { userDeviceRoutes } from './user-devices-routes.ts';
 
 const m = {
   badRequests: counter('stam_gateway_bad_requests_total', 'requests rejected', ['code']),
@@ -117,6 +118,7 @@ export async function buildGateway(input: GatewayDeps) {
   objectRoutes(app, deps);
   panelRoutes(app, deps);
   deviceRoutes(app, deps);
+  userDeviceRoutes(app, deps);
   auditRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
   if (deps.reports) reportRoutes(app, deps.reports);

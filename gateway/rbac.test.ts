@@ -24,6 +24,10 @@ describe('permission matrix', () => {
     expect(rolesWith('stream.subscribe')).toEqual([...ROLES]);
     expect(ROLES.filter((r) => isScoped(r))).toEqual(['TECHNICIAN', 'FIELD_WORKER']);
   });
+  it('every person registers and removes their own phones; only ADMIN sees and removes everybody\'s; SYSTEM has none', () => {
+    expect(rolesWith('device.own')).toEqual(['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER']);
+    expect(rolesWith('device.all')).toEqual(['ADMIN']);
+  });
   it('an unknown role can do nothing', () => {
     for (const p of Object.keys(PERMISSIONS) as Permission[]) expect(can('ROOT', p)).toBe(false);
   });

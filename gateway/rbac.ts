@@ -23,6 +23,8 @@ const ALL = ROLES;
  * report.read           ✓        ✓          –         –            –           –       ✓     /api/reports/* (read replica)
  * stream.subscribe      ✓        ✓          ✓       scoped       scoped        ✓       ✓     WebSocket ticket
  * self                  ✓        ✓          ✓         ✓            ✓           ✓       ✓     own profile
+ * device.own            ✓        ✓          ✓         ✓            ✓           –       –     register, list and remove own phones (push)
+ * device.all            ✓        –          –         –            –           –       –     list and remove everybody's phones
  */
 export const PERMISSIONS = {
   'alarm.read': ALL,
@@ -38,6 +40,8 @@ export const PERMISSIONS = {
   'report.read': ['ADMIN', 'SUPERVISOR', 'ANALYST'],
   'stream.subscribe': ALL,
   self: ALL,
+  'device.own': ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER'],
+  'device.all': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -38,6 +38,10 @@ export const ErrorCodes = {
   E_SECRET_CORRUPT: { message: 'sealed secret is malformed or fails authentication', retryable: false },
   E_COMMAND_INVALID: { message: 'malformed arm/disarm command message', retryable: false },
   E_BROKER_REFUSED: { message: 'the broker refused the message for good (too large, invalid record)', retryable: false },
+  E_PUSH_JOB_INVALID: { message: 'malformed push job', retryable: false },
+  E_FCM_CREDENTIAL: { message: 'FCM credential refused (service account, token endpoint or FCM authentication)', retryable: false },
+  E_FCM_UNAVAILABLE: { message: 'FCM or its token endpoint unavailable, over quota or failing', retryable: true },
+  E_FCM_REJECTED: { message: 'FCM rejected the message itself (payload, options)', retryable: false },
 } as const satisfies Record<string, { message: string; retryable: boolean; keepsLink?: true }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -10,4 +10,6 @@ export const SIMULATOR_DEFAULTS = {
   controlPort: 7_080,
   /** The user code the simulated panels accept. */
   userCode: '1234',
+  /** The fake FCM (HTTPS) of `stam simulator --fcm`. */
+  fcmPort: 7_443,
 } as const;

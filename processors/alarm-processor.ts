@@ -23,6 +23,8 @@ export interface AlarmProcessorOptions {
   maxBatch: number;
   bundlingWindowMs: number;
   smsEnabled: boolean;
+  /** FEATURE_PUSH_ENABLED: off, no outbox row asks for a push (and the relay publishes none either). Default on. */
+  pushEnabled?: boolean;
   flood: FloodPolicy;
   /** Partitions applied at once (default 3). */
   concurrency?: number;
@@ -55,7 +57,7 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     name: 'alarm processor', kafka: opts.kafka, store: pgStore(pool), log, groupId: opts.groupId, topics: [...decoders.keys()],
     decode,
     apply: (db, chunk) => applyEvents(db, chunk.items.map((i) => ({ offset: i.offset, event: i.value })), {
-      topic: chunk.topic, partition: chunk.partition, bundlingWindowMs: opts.bundlingWindowMs, rules, flood: opts.flood,
+      topic: chunk.topic, partition: chunk.partition, bundlingWindowMs: opts.bundlingWindowMs, rules, flood: opts.flood, pushEnabled: opts.pushEnabled ?? true,
     }),
     committed,
     badMessages: deadLetter(opts.producer, log),

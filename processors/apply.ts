@@ -13,6 +13,8 @@ export interface ApplyOptions {
   bundlingWindowMs: number;
   rules: readonly Rule[];
   flood: FloodPolicy;
+  /** FEATURE_PUSH_ENABLED (default on): off, no outbox row asks for a push job. */
+  pushEnabled?: boolean;
   now?: () => number;
 }
 
@@ -81,7 +83,7 @@ export async function applyEvents(db: PoolClient, items: readonly Incoming[], op
   const decision = decideAlarms({ candidates, open: open.rows, openedAt, bundlingWindowMs: opts.bundlingWindowMs, flood: opts.flood });
   result.alarmsOpened = decision.opened;
   result.flooded = decision.flooded;
-  result.alarmsUpdated = await writeDecision(db, decision, opts.now?.() ?? Date.now());
+  result.alarmsUpdated = await writeDecision(db, decision, opts.now?.() ?? Date.now(), opts.pushEnabled ?? true);
   return result;
 }
 
@@ -148,7 +150,7 @@ async function insertEvents(
  * final counts, existing ones are updated in one statement, then alarm_events and one outbox row per
  * changed alarm (and a NOTIFY for the relay). Returns how many existing alarms changed.
  */
-async function writeDecision(db: PoolClient, decision: AlarmDecision, nowMs: number): Promise<number> {
+async function writeDecision(db: PoolClient, decision: AlarmDecision, nowMs: number, pushEnabled: boolean): Promise<number> {
   const { changes, links } = decision;
   if (changes.length === 0) return 0;
   const created = changes.filter((c) => c.created).map((c) => c.alarm);
@@ -188,7 +190,7 @@ async function writeDecision(db: PoolClient, decision: AlarmDecision, nowMs: num
   await db.query(
     `INSERT INTO outbox (kind, key, payload, push)
      SELECT 'alarm.update', k, p, push FROM unnest($1::text[], $2::jsonb[], $3::boolean[]) AS t(k, p, push)`,
-    [outbox.map((u) => String(u.alarm_id)), outbox.map((u) => JSON.stringify(u)), outbox.map((u, i) => shouldPush(u, changes[i]!.created))],
+    [outbox.map((u) => String(u.alarm_id)), outbox.map((u) => JSON.stringify(u)), outbox.map((u, i) => pushEnabled && shouldPush(u, changes[i]!.created))],
   );
   await db.query(NOTIFY_OUTBOX_SQL);
   return existing.length;

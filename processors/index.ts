@@ -17,3 +17,6 @@ export { createCommandSweeper } from './command-sweeper.ts';
 export type { CommandSweeper, CommandSweeperOptions } from './command-sweeper.ts';
 export { actualAlarms, compare, htmlReport, objectCodes, readWhatIfFile, runReplay, table } from './replay/index.ts';
 export type { ActualTally, Comparison, ReplayMode, ReplayResult, WhatIfPolicy, WhatIfTally } from './replay/index.ts';
+export { PUSH_DEAD_QUEUE, PUSH_DLX, PUSH_QUEUE } from './outbox-relay.ts';
+export { createFcmClient, createNotifier, DEAD_LETTER_HEADERS, pruneStaleDevices } from './notifier/index.ts';
+export type { FcmClient, Notifier, NotifierOptions } from './notifier/index.ts';

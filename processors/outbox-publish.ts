@@ -1,7 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { Message } from 'kafkajs';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
-import { counter, histogram, inTransaction, isStamError, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
+import { StamError, counter, histogram, inTransaction, isStamError, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
 import { codecFor, type AlarmUpdate, type CommandResult } from '../schemas/index.ts';
 
 const m = {
@@ -25,7 +25,8 @@ export interface PublishTargets {
   alarmTopic: string;
   resultsTopic: string;
   producer: Producer;
-  pushChannel?: ConfirmChannel | undefined;
+  /** The channel push jobs go out on (or a getter: the current channel of a kept-alive link, undefined while down). */
+  pushChannel?: ConfirmChannel | (() => ConfirmChannel | undefined) | undefined;
   log: Logger;
 }
 
@@ -83,7 +84,11 @@ async function publishPushJobs(ch: ConfirmChannel, rows: OutboxRow[]): Promise<v
     const u = r.payload as AlarmUpdate;
     ch.publish(PUSH_EXCHANGE, PUSH_ROUTING_KEY, Buffer.from(JSON.stringify({
       alarm_id: u.alarm_id, version: u.version, object_id: u.object_id, severity: u.severity, title: u.title, category: u.category, first_event_at: u.first_event_at,
-    })), { persistent: true, contentType: 'application/json', messageId: `alarm-${u.alarm_id}-v${u.version}` });
+    })), {
+      persistent: true, contentType: 'application/json', messageId: `alarm-${u.alarm_id}-v${u.version}`,
+      // When it was queued: the notifier's "age of the oldest job" (AMQP timestamps are whole seconds).
+      timestamp: Math.floor(Date.now() / 1000), headers: { 'x-published-at': Date.now() },
+    });
   }
   await ch.waitForConfirms();
   m.pushJobs.inc(rows.length);
@@ -136,7 +141,12 @@ export async function publishBatch(pool: Pool, batchSize: number, t: PublishTarg
     const refused = new Set(setAside.map((s) => s.row.id));
     const published = encoded.map((e) => e.row).filter((r) => !refused.has(r.id));
     const push = published.filter((r) => r.push && r.kind !== COMMAND_RESULT_KIND);
-    if (push.length > 0 && t.pushChannel) await publishPushJobs(t.pushChannel, push);
+    if (push.length > 0 && t.pushChannel) {
+      const ch = typeof t.pushChannel === 'function' ? t.pushChannel() : t.pushChannel;
+      // Never mark a push row published without its job: the batch waits for RabbitMQ instead.
+      if (!ch) throw new StamError('E_BROKER_UNAVAILABLE', 'RabbitMQ not connected: push jobs not published yet');
+      await publishPushJobs(ch, push);
+    }
     await markSetAside(client, setAside, t.log);
     if (published.length > 0) await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
     return { published, setAside: setAside.length };

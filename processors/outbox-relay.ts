@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import { OUTBOX_CHANNEL, backoffMs, counter, gauge, sleep, type Logger, type Pool, type Producer } from '../platform/index.ts';
 import { topicName } from '../schemas/index.ts';
 import { PUSH_EXCHANGE, PUSH_ROUTING_KEY, publishBatch, type PublishTargets } from './outbox-publish.ts';
@@ -21,8 +21,8 @@ export interface OutboxRelayOptions {
   topicPrefix: string;
   batchSize: number;
   idleMs: number;
-  /** When push is enabled: a confirm channel on which system.notifications is declared. */
-  pushChannel?: ConfirmChannel;
+  /** When push is enabled: a confirm channel on which system.notifications is declared (or the current one of a kept-alive link). */
+  pushChannel?: ConfirmChannel | (() => ConfirmChannel | undefined);
   /** Published rows older than this are deleted. */
   retentionHours: number;
 }
@@ -127,13 +127,18 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
 
 export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
 
+/** The push jobs' queue (consumed by the notifier), its dead-letter exchange and queue. */
+export const PUSH_QUEUE = 'notifications.push';
+export const PUSH_DLX = `${PUSH_EXCHANGE}.dlx`;
+export const PUSH_DEAD_QUEUE = 'notifications.push.dlq';
+
 /** Declares the push topology: exchange, queue with a dead-letter queue. Durable; quorum in production. */
-export async function declarePushTopology(ch: ConfirmChannel, quorum: boolean): Promise<void> {
+export async function declarePushTopology(ch: Channel, quorum: boolean): Promise<void> {
   const args = quorum ? { 'x-queue-type': 'quorum', 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' } : {};
   await ch.assertExchange(PUSH_EXCHANGE, 'topic', { durable: true });
-  await ch.assertExchange(`${PUSH_EXCHANGE}.dlx`, 'topic', { durable: true });
-  await ch.assertQueue('notifications.push.dlq', { durable: true, arguments: quorum ? { 'x-queue-type': 'quorum' } : {} });
-  await ch.bindQueue('notifications.push.dlq', `${PUSH_EXCHANGE}.dlx`, '#');
-  await ch.assertQueue('notifications.push', { durable: true, arguments: { ...args, 'x-dead-letter-exchange': `${PUSH_EXCHANGE}.dlx` } });
-  await ch.bindQueue('notifications.push', PUSH_EXCHANGE, PUSH_ROUTING_KEY);
+  await ch.assertExchange(PUSH_DLX, 'topic', { durable: true });
+  await ch.assertQueue(PUSH_DEAD_QUEUE, { durable: true, arguments: quorum ? { 'x-queue-type': 'quorum' } : {} });
+  await ch.bindQueue(PUSH_DEAD_QUEUE, PUSH_DLX, '#');
+  await ch.assertQueue(PUSH_QUEUE, { durable: true, arguments: { ...args, 'x-dead-letter-exchange': PUSH_DLX } });
+  await ch.bindQueue(PUSH_QUEUE, PUSH_EXCHANGE, PUSH_ROUTING_KEY);
 }

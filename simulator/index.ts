@@ -220,3 +220,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     },
   };
 }
+
+// The fake FCM (HTTP v1 over HTTPS) of `stam simulator --fcm`, `npm start`, the tests and bench:push.
+export { createFakeFcm, ensureFakeFcmFiles, FAKE_PROJECT_ID } from './fcm/index.ts';
+export type { Answer, Behaviour, FakeFcm, FakeFcmFiles, FakeFcmOptions, Received, Shown } from './fcm/index.ts';

@@ -89,6 +89,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplayResult> {
     store = pgStore(mode.target);
     apply = (tx, chunk) => applyEvents(tx!, chunk.items.map((i) => ({ offset: i.offset, event: i.value })), {
       topic: chunk.topic, partition: chunk.partition, bundlingWindowMs: mode.policy.bundlingWindowMs, rules: mode.policy.rules, flood: mode.policy.flood,
+      pushEnabled: false, // a rebuild makes history, not news: no phone is woken for it
     });
   } else if (mode.kind === 'what-if') {
     const whatIf = createWhatIf(mode.policy, await loadRoutes(o.source));

@@ -6,7 +6,7 @@ import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { eventProducer, satelEvent, type EventProducer } from '../helpers/events.ts';
 import { createUser, type TestUser } from '../helpers/gateway.ts';
 import { msgIs, startRole, type RoleProcess } from '../../load-tests/index.ts';
-import { createPanel, waitUntil } from '../helpers/system.ts';
+import { api, createPanel, login, waitUntil } from '../helpers/system.ts';
 
 /**
  * The operator console as served by `stam gateway` (public/index.html), run in jsdom against real
@@ -67,6 +67,7 @@ describe('operator console in a browser DOM against the real gateway', () => {
         const w = window as unknown as Record<string, unknown>;
         w.fetch = (input: string, init?: RequestInit) => fetch(new URL(input, base), init);
         w.prompt = (_msg: string, def?: string) => answers.shift() ?? def ?? null;
+        w.confirm = () => true;
         w.AudioContext = class {
           currentTime = 0;
           destination = {};
@@ -131,6 +132,27 @@ describe('operator console in a browser DOM against the real gateway', () => {
     expect(text('toast')).toContain('FEATURE_ARM_DISARM_ENABLED');
     const { rows: audit } = await env.pool.query("SELECT details->>'why' AS why FROM audit_log WHERE action = 'command.refused'");
     expect(audit).toEqual([{ why: 'disabled' }]);
+  });
+
+  it('"My devices" lists the phones registered for push and removes one through the API', async () => {
+    const token = await login(base, { username: sup.username, password: sup.password });
+    for (const [t, platform] of [['console-phone-token-0001-abcdef', 'android'], ['console-phone-token-0002-uvwxyz', 'ios']]) {
+      expect((await api(base, '/api/devices', { token, body: { token: t, platform, app_version: '1.2.3' } })).status).toBe(201);
+    }
+    (doc().getElementById('devicesBtn') as HTMLButtonElement).click();
+    const deviceRows = () => [...doc().querySelectorAll<HTMLTableRowElement>('#devicesTable tbody tr')];
+    await waitUntil('devices listed', () => deviceRows().length === 2, 10_000);
+    expect((doc().getElementById('queue') as HTMLElement).hidden).toBe(true);
+    expect(deviceRows().map((r) => [r.cells[1]!.textContent, r.cells[2]!.textContent, r.cells[3]!.textContent, r.cells[6]!.textContent]))
+      .toEqual([['ios', '1.2.3', '…uvwxyz', 'active'], ['android', '1.2.3', '…abcdef', 'active']]);
+    const android = deviceRows().find((r) => r.cells[1]!.textContent === 'android')!;
+    android.querySelector<HTMLButtonElement>('button[data-remove]')!.click();
+    await waitUntil('removed from the list', () => deviceRows().length === 1 && text('toast') === 'phone removed', 10_000);
+    const { rows } = await env.pool.query<{ platform: string }>('SELECT platform FROM user_devices WHERE user_id = $1', [sup.id]);
+    expect(rows).toEqual([{ platform: 'ios' }]);
+    (doc().getElementById('backToQueue') as HTMLButtonElement).click();
+    expect((doc().getElementById('queue') as HTMLElement).hidden).toBe(false);
+    expect((doc().getElementById('devices') as HTMLElement).hidden).toBe(true);
   });
 
   it('offline: banner shown and actions disabled; after the gateway is back, live again with actions', async () => {
