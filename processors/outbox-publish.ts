@@ -1,7 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { Message } from 'kafkajs';
 import { RESULT_STAGE_HEADER } from '../commands/index.ts';
-import { StamError, counter, histogram, inTransaction, isStamError, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
+import { counter, histogram, inTransaction, isStamError, type Logger, type Pool, type PoolClient, type Producer } from '../platform/index.ts';
 import { codecFor, type AlarmUpdate, type CommandResult } from '../schemas/index.ts';
 
 const m = {
@@ -119,6 +119,8 @@ async function markSetAside(client: PoolClient, list: SetAside[], log: Logger): 
  *    `version`, not by arrival.
  *  - A row that cannot be published — its payload does not encode, or the broker refuses it for good — is
  *    set aside (failed_at, error; counted and logged) in the same transaction, and the rows behind it flow.
+ *  - Push jobs go out apart (publishPushBatch), so RabbitMQ being away never holds an update back from
+ *    operators' screens.
  */
 export async function publishBatch(pool: Pool, batchSize: number, t: PublishTargets): Promise<number> {
   const done = await inTransaction(pool, async (client) => {
@@ -140,13 +142,6 @@ export async function publishBatch(pool: Pool, batchSize: number, t: PublishTarg
     setAside.push(...(await sendIsolating(t.producer, encoded)));
     const refused = new Set(setAside.map((s) => s.row.id));
     const published = encoded.map((e) => e.row).filter((r) => !refused.has(r.id));
-    const push = published.filter((r) => r.push && r.kind !== COMMAND_RESULT_KIND);
-    if (push.length > 0 && t.pushChannel) {
-      const ch = typeof t.pushChannel === 'function' ? t.pushChannel() : t.pushChannel;
-      // Never mark a push row published without its job: the batch waits for RabbitMQ instead.
-      if (!ch) throw new StamError('E_BROKER_UNAVAILABLE', 'RabbitMQ not connected: push jobs not published yet');
-      await publishPushJobs(ch, push);
-    }
     await markSetAside(client, setAside, t.log);
     if (published.length > 0) await client.query('UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
     return { published, setAside: setAside.length };
@@ -160,4 +155,27 @@ export async function publishBatch(pool: Pool, batchSize: number, t: PublishTarg
   if (done.published.length > results) m.published.inc({ kind: 'alarm.update' }, done.published.length - results);
   if (results > 0) m.published.inc({ kind: COMMAND_RESULT_KIND }, results);
   return done.published.length + done.setAside;
+}
+
+/**
+ * Publishes the push jobs of rows already on Kafka (CRITICAL openings), claimed like the rows themselves
+ * (`FOR UPDATE SKIP LOCKED`) and marked only after RabbitMQ confirmed them: a crash in between publishes a
+ * job again (the notifier's ledger sends once per device). Returns the jobs published; 0 while RabbitMQ is
+ * not connected — the rows wait, and the updates on Kafka do not.
+ */
+export async function publishPushBatch(pool: Pool, batchSize: number, t: PublishTargets): Promise<number> {
+  const ch = typeof t.pushChannel === 'function' ? t.pushChannel() : t.pushChannel;
+  if (!ch) return 0;
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<OutboxRow>(
+      `SELECT id, kind, key, payload, push, (extract(epoch from created_at) * 1000)::float8 AS created_ms FROM outbox
+        WHERE push AND push_published_at IS NULL AND published_at IS NOT NULL AND kind <> '${COMMAND_RESULT_KIND}'
+        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [batchSize],
+    );
+    if (rows.length === 0) return 0;
+    await publishPushJobs(ch, rows);
+    await client.query('UPDATE outbox SET push_published_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+    return rows.length;
+  });
 }

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Channel, ConfirmChannel } from 'amqplib';
 import { OUTBOX_CHANNEL, backoffMs, counter, gauge, sleep, type Logger, type Pool, type Producer } from '../platform/index.ts';
 import { topicName } from '../schemas/index.ts';
-import { PUSH_EXCHANGE, PUSH_ROUTING_KEY, publishBatch, type PublishTargets } from './outbox-publish.ts';
+import { PUSH_EXCHANGE, PUSH_ROUTING_KEY, publishBatch, publishPushBatch, type PublishTargets } from './outbox-publish.ts';
 
 export { PUSH_EXCHANGE, PUSH_ROUTING_KEY };
 
@@ -11,6 +11,8 @@ const m = {
   backlog: gauge('stam_relay_backlog_rows', 'unpublished outbox rows'),
   oldestAge: gauge('stam_relay_oldest_unpublished_seconds', 'age of the oldest unpublished outbox row'),
   setAside: gauge('stam_relay_set_aside_rows', 'outbox rows set aside, waiting for `stam dlq replay outbox`'),
+  pushBacklog: gauge('stam_relay_push_backlog_rows', 'push jobs of published updates not yet confirmed by RabbitMQ'),
+  pushFailures: counter('stam_relay_push_failures_total', 'push-job publishes that failed and will be retried (the updates went on)'),
 };
 
 export interface OutboxRelayOptions {
@@ -45,13 +47,32 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
   let listener: pg.Client | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
 
+  /** Push jobs, apart from the updates: a RabbitMQ failure is counted and retried next round, the updates go on meanwhile. */
+  let pushFailures = 0;
+  let pushRetryAt = 0;
+  async function publishPush(): Promise<number> {
+    if (!targets.pushChannel || Date.now() < pushRetryAt) return 0;
+    try {
+      const n = await publishPushBatch(pool, opts.batchSize, targets);
+      pushFailures = 0;
+      return n;
+    } catch (err) {
+      m.pushFailures.inc();
+      const wait = backoffMs(pushFailures++, 200, 10_000);
+      pushRetryAt = Date.now() + wait;
+      log.warn({ err: (err as Error).message, waitMs: wait }, 'push jobs not published; the updates go on, the jobs are retried');
+      return 0;
+    }
+  }
+
   async function run(): Promise<void> {
     let failures = 0;
     while (!abort.signal.aborted) {
       try {
         const n = await publishBatch(pool, opts.batchSize, targets);
         failures = 0;
-        if (n >= opts.batchSize) continue; // more waiting
+        const p = await publishPush();
+        if (n >= opts.batchSize || p >= opts.batchSize) continue; // more waiting
         // Idle until the LISTEN notification, the poll interval, or stop() — whichever comes first.
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => { wake = undefined; resolve(); }, opts.idleMs);
@@ -67,16 +88,19 @@ export function createOutboxRelay(opts: OutboxRelayOptions) {
   }
 
   async function measureBacklog(): Promise<void> {
-    const { rows } = await pool.query<{ n: number; oldest: number | null; aside: number }>(
-      `SELECT count(*) FILTER (WHERE failed_at IS NULL)::int AS n,
-              extract(epoch from now() - min(created_at) FILTER (WHERE failed_at IS NULL))::float8 AS oldest,
-              count(*) FILTER (WHERE failed_at IS NOT NULL)::int AS aside
-         FROM outbox WHERE published_at IS NULL`,
+    const { rows } = await pool.query<{ n: number; oldest: number | null; aside: number; push: number }>(
+      `SELECT count(*) FILTER (WHERE published_at IS NULL AND failed_at IS NULL)::int AS n,
+              extract(epoch from now() - min(created_at) FILTER (WHERE published_at IS NULL AND failed_at IS NULL))::float8 AS oldest,
+              count(*) FILTER (WHERE published_at IS NULL AND failed_at IS NOT NULL)::int AS aside,
+              count(*) FILTER (WHERE push AND push_published_at IS NULL AND published_at IS NOT NULL)::int AS push
+         FROM outbox WHERE published_at IS NULL OR (push AND push_published_at IS NULL)`,
     );
     m.backlog.set(rows[0]?.n ?? 0);
     m.oldestAge.set(rows[0]?.oldest ?? 0);
     m.setAside.set(rows[0]?.aside ?? 0);
-    await pool.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1)`, [opts.retentionHours]);
+    m.pushBacklog.set(rows[0]?.push ?? 0);
+    // A row whose push job has not gone out yet is kept, however old.
+    await pool.query(`DELETE FROM outbox WHERE published_at < now() - make_interval(hours => $1) AND (NOT push OR push_published_at IS NOT NULL)`, [opts.retentionHours]);
   }
 
   let relisten: NodeJS.Timeout | undefined;

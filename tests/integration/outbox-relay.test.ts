@@ -5,6 +5,10 @@ import { codecFor, topicName, type AlarmUpdate } from '../../schemas/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { waitUntil } from '../helpers/system.ts';
 import { startRole } from '../../load-tests/index.ts';
+import amqp from 'amqplib';
+import { declarePushTopology } from '../../processors/index.ts';
+import { createVhost } from '../helpers/commands.ts';
+import { queueProbe } from '../helpers/push.ts';
 
 const log = createLogger('test-relay', 'silent');
 
@@ -128,5 +132,37 @@ describe('outbox relay', () => {
       await again.stop();
     }
     expect((await run('list', '--topic', 'outbox')).out).toMatch(/^outbox#\d+ +E_BROKER_REFUSED[^\n]*\n1 dead letter\(s\)$/);
+  });
+  it('publishes updates while RabbitMQ is away, and the push jobs once it is back: one job per CRITICAL opening, never holding an update', async () => {
+    published.length = 0;
+    const vhost = await createVhost();
+    const conn = await amqp.connect(vhost.url);
+    const ch = await conn.createConfirmChannel();
+    await declarePushTopology(ch, false);
+    let channel: amqp.ConfirmChannel | undefined; // RabbitMQ "down": the kept-alive link has no channel
+    const r = createOutboxRelay({
+      pool: env.pool, databaseUrl: env.config.DATABASE_URL, producer, log, topicPrefix: env.id, batchSize: 50, idleMs: 20,
+      retentionHours: env.config.OUTBOX_RETENTION_H, pushChannel: () => channel,
+    });
+    const probe = await queueProbe(vhost.url);
+    try {
+      await env.pool.query(
+        `INSERT INTO outbox (kind, key, payload, push) SELECT 'alarm.update', k, p, true FROM unnest($1::text[], $2::jsonb[]) AS t(k, p)`,
+        [['9201', '9202'], [JSON.stringify({ ...update(9201, 1), severity: 'CRITICAL' }), JSON.stringify({ ...update(9202, 1), severity: 'CRITICAL' })]]);
+      await r.start();
+      await waitUntil('both updates on Kafka with RabbitMQ away', () => published.includes('9201v1') && published.includes('9202v1'), 30_000);
+      const waiting = await env.pool.query<{ key: string }>(`SELECT key FROM outbox WHERE key IN ('9201', '9202') AND push_published_at IS NULL ORDER BY key`);
+      expect(waiting.rows.map((x) => x.key)).toEqual(['9201', '9202']);
+      expect((await probe.depth()).push).toBe(0);
+      channel = ch; // RabbitMQ back
+      await waitUntil('both push jobs queued', async () => (await probe.depth()).push === 2, 30_000);
+      const done = await env.pool.query(`SELECT count(*)::int AS n FROM outbox WHERE key IN ('9201', '9202') AND push_published_at IS NOT NULL`);
+      expect(done.rows[0].n).toBe(2);
+    } finally {
+      await r.stop();
+      await probe.close();
+      await conn.close();
+      await vhost.remove();
+    }
   });
 });
