@@ -151,13 +151,15 @@ export function availability(f: ReportFilter, group: AvailabilityGroup) {
              GREATEST(to_timestamp(l.down_ms / 1000.0), ${f.from}::timestamptz) AS s,
              LEAST(COALESCE(u.up_at, now()), ${f.to}::timestamptz) AS e
         FROM lost l LEFT JOIN up u USING (panel_id, down_ms)),
+    supervision AS (
+      SELECT a.panel_id, count(*)::int AS n FROM alarms a WHERE a.source = 'link' AND ${alarmsWhere(f)} GROUP BY 1),
     per_panel AS (
       SELECT p.id, p.name, p.object_id,
              count(x.panel_id) FILTER (WHERE x.e > x.s)::int AS outages,
              COALESCE(sum(extract(epoch FROM x.e - x.s)) FILTER (WHERE x.e > x.s), 0)::float8 AS down_s,
              COALESCE(max(extract(epoch FROM x.e - x.s)) FILTER (WHERE x.e > x.s), 0)::float8 AS longest_s,
-             (SELECT count(*) FROM alarms a WHERE a.panel_id = p.id AND a.source = 'link' AND ${alarmsWhere(f)})::int AS supervision_alarms
-        FROM panels p LEFT JOIN outage x ON x.panel_id = p.id
+             COALESCE(max(sv.n), 0)::int AS supervision_alarms
+        FROM panels p LEFT JOIN outage x ON x.panel_id = p.id LEFT JOIN supervision sv ON sv.panel_id = p.id
        WHERE ${byObject}
        GROUP BY p.id)
     SELECT ${key} AS key, sum(outages)::int AS count, count(*)::int AS panels, sum(outages)::int AS outages, sum(down_s)::float8 AS down_s,
