@@ -7,7 +7,7 @@ import { startNotifier } from './notifier-role.ts';
 import { FAKE_FCM_DIR, startSimulatorRole, simulatorOptions } from './simulator.ts';
 import { ensureFakeFcmFiles } from '../simulator/index.ts';
 import { stackDown, stackReplicaUp, stackUp } from '../infra/stack.ts';
-import { seedDemo } from './seed.ts';
+import { DEMO_CREDENTIALS, seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
 import { keysCommand, secretsCommand } from './keys.ts';
@@ -61,7 +61,7 @@ stack.command('down').description('stop the Kafka broker that `stack up` started
 program.command('seed').description('load the demo dataset (objects and panels for the simulator, an operator account)').action(async () => {
   const ctx = roleContext('seed');
   const creds = await seedDemo(ctx.pool(), ctx.config, ctx.log);
-  process.stdout.write(`operator login: ${creds.username} / ${creds.password}\n`);
+  process.stdout.write(`operator login: ${creds.username} (password in ${DEMO_CREDENTIALS})\n`);
   await ctx.close();
 });
 
@@ -97,7 +97,8 @@ program.command('all')
       for (const role of ['alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
       if (config.FEATURE_PUSH_ENABLED) sup.start({ role: 'notifier', env: push.notifierEnv });
       const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
-      log.info(`operator console: ${url}${creds ? `  login: ${creds.username} / ${creds.password}` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
+      // The password stays in its file: a log is read by many and kept long.
+      log.info(`operator console: ${url}${creds ? `  login: ${creds.username} (password in ${DEMO_CREDENTIALS})` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
       const stop = async (signal: string) => {
         log.info({ signal }, 'stopping all roles');
         await sup.stop();

@@ -6,12 +6,15 @@ import type { Config, Logger, Pool } from '../platform/index.ts';
 
 export interface DemoCredentials { username: string; password: string }
 
+/** Where the demo operator's login is kept (git ignores .data/). */
+export const DEMO_CREDENTIALS = '.data/demo-credentials.json';
+
 /**
  * A demo dataset: one object and panel per simulated panel (pointing at the simulator's ports), zone
  * names, and an operator account whose random password is kept in .data/demo-credentials.json (git
  * ignores it) and printed at start. Idempotent.
  */
-export async function seedDemo(pool: Pool, config: Config, log: Logger, credentialsFile = '.data/demo-credentials.json'): Promise<DemoCredentials> {
+export async function seedDemo(pool: Pool, config: Config, log: Logger, credentialsFile = DEMO_CREDENTIALS): Promise<DemoCredentials> {
   for (let i = 1; i <= config.SIMULATOR_PANELS; i++) {
     const code = `DEMO-${String(i).padStart(3, '0')}`;
     const port = config.SIMULATOR_PORT + i - 1;
