@@ -82,6 +82,10 @@ export function commandRoutes(app: FastifyInstance, deps: RouteDeps, opts: Comma
     const params = { ...(b.mode === undefined ? {} : { mode: b.mode as 0 | 1 | 2 | 3 }), ...(b.partitions ? { partitions: b.partitions } : {}), ...(b.outputs ? { outputs: b.outputs } : {}) };
     const problem = paramsProblem(action, params);
     if (problem) throw new StamError('E_VALIDATION', problem);
+    // A command waits at most as long as the centre allows: a longer expiry could arm a panel long after anyone asked.
+    if (b.expires_in_s !== undefined && b.expires_in_s > opts.defaultTtlS) {
+      throw new StamError('E_VALIDATION', `expires_in_s ${b.expires_in_s} exceeds COMMANDS_TTL_S (${opts.defaultTtlS} s)`);
+    }
     const out = await requestCommand(pool, opts.publisher!, {
       panelId, action, params, reason: b.reason, ttlS: b.expires_in_s ?? opts.defaultTtlS, requester: { id: p.id, username: p.username }, requestId: req.id, ip: req.ip,
     });

@@ -138,4 +138,12 @@ describe('command API: refusals before RabbitMQ, the command record, listing', (
     expect(page2.body.items.map((c) => c.id)).toEqual([rows[0]!.id]);
     expect((await call(on, tokens['tech-own'], 'GET', '/api/commands/not-a-uuid')).status).toBe(400);
   });
+
+  it('an expiry beyond COMMANDS_TTL_S is refused with the limit named, and nothing is published', async () => {
+    const before = await probe.count();
+    const r = await arm(on, 'sup1', mine.panelId, { expires_in_s: 31 });
+    expect(r.status).toBe(400);
+    expect(r.body.message).toMatch(/expires_in_s 31 exceeds COMMANDS_TTL_S \(30 s\)/);
+    expect(await probe.count()).toBe(before);
+  });
 });

@@ -40,6 +40,7 @@ describe('commands follow the panel lease', () => {
       RABBITMQ_URL: vhost.url, FEATURE_ARM_DISARM_ENABLED: 'true', FEATURE_REALTIME_ENABLED: 'false', FEATURE_PUSH_ENABLED: 'false',
       FEATURE_HA_ENABLED: 'true', SATEL_LEASE_TTL_MS: '3000', SATEL_LEASE_RENEW_MS: '1000', FEATURE_SMS_ENABLED: 'false', SECRETS_KEYS: secrets.keys,
       SATEL_POLL_INTERVAL_MS: '200', SATEL_ANSWER_TIMEOUT_MS: '1000', SATEL_PANEL_REFRESH_MS: '1000', COMMANDS_SWEEP_INTERVAL_S: '1', COMMANDS_GRACE_S: '10',
+      COMMANDS_TTL_S: '60',
     });
     env.vars.COMMAND_RESULTS_GROUP = `${env.id}-command-results`;
     sim = createSimulator({ panels: 1, basePort: 0, controlPort: 0, userCode: CODE, log: createLogger('sim', 'silent') });
