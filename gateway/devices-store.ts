@@ -1,4 +1,4 @@
-import { decryptSecret, encryptSecret, inTransaction, writeAudit, type AuditActor, type Pool, type SecretBox } from '../platform/index.ts';
+import { SEALED, decryptSecret, encryptSecret, inTransaction, writeAudit, type AuditActor, type Pool, type SecretBox } from '../platform/index.ts';
 import { clientErrors, objectIdOf, updateColumns } from './crud.ts';
 
 export interface SensorFields { object_id: number; vendor: 'efento' | 'blulog' | 'other'; sender: string; sensor_ref: string; name: string }
@@ -74,8 +74,9 @@ export interface RecorderCredentials { id: number; object_id: number; host: stri
  */
 export function createDeviceStore(deps: { pool: Pool; secrets?: SecretBox | undefined }) {
   const { pool } = deps;
-  const seal = (plain: string): Buffer => (deps.secrets ? deps.secrets.encrypt(plain) : encryptSecret(plain));
-  const open = (sealed: Buffer): string => (deps.secrets ? deps.secrets.decrypt(sealed) : decryptSecret(sealed));
+  const where = SEALED.recorderPassword;
+  const seal = (plain: string): Buffer => (deps.secrets ? deps.secrets.encrypt(plain, where) : encryptSecret(plain, where));
+  const open = (sealed: Buffer): string => (deps.secrets ? deps.secrets.decrypt(sealed, where) : decryptSecret(sealed, where));
 
   const sensors: DeviceTable<SensorRecord, SensorFields, Partial<SensorFields>> = deviceTable(pool, {
     table: 'sensors', noun: 'sensor', select: 'id, object_id, vendor, sender, sensor_ref, name', columns: ['object_id', 'vendor', 'sender', 'sensor_ref', 'name'],

@@ -1,4 +1,4 @@
-import { encryptSecret, inTransaction, writeAudit, type AuditActor, type Pool, type PoolClient, type SecretBox } from '../platform/index.ts';
+import { SEALED, encryptSecret, inTransaction, writeAudit, type AuditActor, type Pool, type PoolClient, type SecretBox, type SecretContext } from '../platform/index.ts';
 import { clientErrors, objectIdOf, updateColumns } from './crud.ts';
 
 export interface Named { number: number; name: string }
@@ -54,8 +54,8 @@ function secretsTouched(b: Secrets): string[] {
  */
 export function createPanelStore(deps: { pool: Pool; secrets?: SecretBox | undefined }) {
   const { pool } = deps;
-  const seal = (plain: string): Buffer => (deps.secrets ? deps.secrets.encrypt(plain) : encryptSecret(plain));
-  const sealOrClear = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : seal(v));
+  const seal = (plain: string, where: SecretContext): Buffer => (deps.secrets ? deps.secrets.encrypt(plain, where) : encryptSecret(plain, where));
+  const sealOrClear = (v: string | null | undefined, where: SecretContext) => (v === undefined ? undefined : v === null ? null : seal(v, where));
 
   return {
     /** Panels of one object (or all) within `scope` (null: all), by id. */
@@ -84,7 +84,7 @@ export function createPanelStore(deps: { pool: Pool; secrets?: SecretBox | undef
       return inTransaction(pool, async (db) => {
         const { rows } = await clientErrors(db.query<{ id: number }>(
           `INSERT INTO panels (object_id, name, host, port, model, enabled, integration_key_enc, user_code_enc) VALUES ($1, $2, $3, $4, COALESCE($5, 'integra128'), COALESCE($6, true), $7, $8) RETURNING id`,
-          [b.object_id, b.name, b.host, b.port, b.model ?? null, b.enabled ?? null, sealOrClear(b.integration_key) ?? null, sealOrClear(b.user_code) ?? null],
+          [b.object_id, b.name, b.host, b.port, b.model ?? null, b.enabled ?? null, sealOrClear(b.integration_key, SEALED.panelIntegrationKey) ?? null, sealOrClear(b.user_code, SEALED.panelUserCode) ?? null],
         ));
         const panelId = rows[0]!.id;
         const names = await replaceNames(db, panelId, b);
@@ -96,7 +96,7 @@ export function createPanelStore(deps: { pool: Pool; secrets?: SecretBox | undef
     /** Writes the given fields, secrets and name lists; false when there is no such panel. */
     update(id: number, b: PanelChanges, by: AuditActor): Promise<boolean> {
       return inTransaction(pool, async (db) => {
-        const values = { ...b, integration_key_enc: sealOrClear(b.integration_key), user_code_enc: sealOrClear(b.user_code) };
+        const values = { ...b, integration_key_enc: sealOrClear(b.integration_key, SEALED.panelIntegrationKey), user_code_enc: sealOrClear(b.user_code, SEALED.panelUserCode) };
         const { found, changed } = await clientErrors(updateColumns(db, 'panels', id, values, [...PLAIN_COLUMNS, 'integration_key_enc', 'user_code_enc']));
         if (!found) return false;
         const names = await clientErrors(replaceNames(db, id, b));

@@ -1,11 +1,10 @@
-import { inTransaction, type Pool, type SecretBox } from '../platform/index.ts';
+import { SEALED, inTransaction, type Pool, type SecretBox } from '../platform/index.ts';
 
 /** Every column that holds a sealed secret. */
-export const SEALED_COLUMNS = [
-  { table: 'panels', column: 'integration_key_enc' },
-  { table: 'panels', column: 'user_code_enc' },
-  { table: 'recorders', column: 'password_enc' },
-] as const;
+export const SEALED_COLUMNS = Object.values(SEALED).map((context) => {
+  const [table, column] = context.split('.') as [string, string];
+  return { table, column, context };
+});
 
 /**
  * Key rotation, second half: re-seals every stored secret that is not under the ring's active key (the
@@ -14,13 +13,13 @@ export const SEALED_COLUMNS = [
  */
 export async function rotateStoredSecrets(pool: Pool, box: SecretBox): Promise<Record<string, number>> {
   const moved: Record<string, number> = {};
-  for (const { table, column } of SEALED_COLUMNS) {
+  for (const { table, column, context } of SEALED_COLUMNS) {
     moved[`${table}.${column}`] = await inTransaction(pool, async (db) => {
       const { rows } = await db.query<{ id: number; v: Buffer }>(`SELECT id, ${column} AS v FROM ${table} WHERE ${column} IS NOT NULL ORDER BY id FOR UPDATE`);
       let n = 0;
       for (const r of rows) {
-        if (!box.needsRotation(r.v)) continue;
-        await db.query(`UPDATE ${table} SET ${column} = $2 WHERE id = $1`, [r.id, box.reencrypt(r.v)]);
+        if (!box.needsRotation(r.v, context)) continue;
+        await db.query(`UPDATE ${table} SET ${column} = $2 WHERE id = $1`, [r.id, box.reencrypt(r.v, context)]);
         n++;
       }
       return n;

@@ -21,8 +21,8 @@ export type { Service } from './lifecycle.ts';
 export { sleep, backoffMs, tokenBucket } from './time.ts';
 export type { Jitter } from './time.ts';
 export {
-  addKeyToFile, configureSecrets, createSecretBox, decryptSecret, encryptSecret, generateSecretKey, loadSecretKeyRing,
+  SEALED, addKeyToFile, configureSecrets, createSecretBox, decryptSecret, encryptSecret, generateSecretKey, loadSecretKeyRing,
   parseSecretKeys, reencryptSecret, secretNeedsRotation,
 } from './secrets.ts';
-export type { SecretBox, SecretKeyRing, SecretsSource } from './secrets.ts';
+export type { SecretBox, SecretContext, SecretKeyRing, SecretsSource } from './secrets.ts';
 export { dropRunResources } from './isolation.ts';

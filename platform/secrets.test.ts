@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { addKeyToFile, createSecretBox, generateSecretKey, loadSecretKeyRing, parseSecretKeys, safeConfigView, loadConfig } from './index.ts';
+import { SEALED, addKeyToFile, createSecretBox, generateSecretKey, loadSecretKeyRing, parseSecretKeys, safeConfigView, loadConfig } from './index.ts';
 
 const k1 = generateSecretKey('k1');
 const k2 = generateSecretKey('k2');
@@ -78,5 +78,26 @@ describe('secrets at rest (AES-256-GCM key ring)', () => {
     const config = loadConfig({ SECRETS_KEYS: k1 }, '/dev/null');
     expect(JSON.stringify(safeConfigView(config))).not.toContain(k1.split('=')[1]);
     expect(safeConfigView(config).SECRETS_KEYS).toBe('[redacted]');
+  });
+});
+
+describe('secrets bound to where they are stored', () => {
+  const box = createSecretBox(parseSecretKeys(generateSecretKey('k1')));
+
+  it('a bound value opens only in its own column: copied into another, it fails authentication', () => {
+    const sealed = box.encrypt('1234', SEALED.panelUserCode);
+    expect(box.decrypt(sealed, SEALED.panelUserCode)).toBe('1234');
+    expect(() => box.decrypt(sealed, SEALED.recorderPassword)).toThrow(expect.objectContaining({ code: 'E_SECRET_CORRUPT' }));
+    expect(() => box.decrypt(sealed)).toThrow(expect.objectContaining({ code: 'E_SECRET_CORRUPT' }));
+  });
+
+  it('a value sealed before binding still opens, and rotation binds it to its column', () => {
+    const legacy = box.encrypt('dvr-pass');
+    expect(box.decrypt(legacy, SEALED.recorderPassword)).toBe('dvr-pass');
+    expect(box.needsRotation(legacy)).toBe(false);
+    expect(box.needsRotation(legacy, SEALED.recorderPassword)).toBe(true);
+    const bound = box.reencrypt(legacy, SEALED.recorderPassword);
+    expect(box.needsRotation(bound, SEALED.recorderPassword)).toBe(false);
+    expect(() => box.decrypt(bound, SEALED.panelIntegrationKey)).toThrow(expect.objectContaining({ code: 'E_SECRET_CORRUPT' }));
   });
 });

@@ -12,23 +12,37 @@ import { StamError } from './errors.ts';
  * Ring syntax (env `SECRETS_KEYS` or the development key file): `kid=base64key[,kid=base64key…]`, first
  * key active, each key 32 random bytes. Key material never appears in an error, a log line or a response.
  *
- * Ciphertext layout: 0x01 | kid length | kid (ASCII) | 12-byte IV | 16-byte GCM tag | ciphertext; the
- * version byte and kid are authenticated as additional data, so a value cannot be re-labelled.
+ * Ciphertext layout: version | kid length | kid (ASCII) | 12-byte IV | 16-byte GCM tag | ciphertext; the
+ * version byte and kid are authenticated as additional data, so a value cannot be re-labelled. Version 2
+ * also authenticates the place the value belongs to (its context: `table.column`, SEALED): a ciphertext
+ * copied into another column does not open there. Version 1 (no context) still opens, and `stam secrets
+ * rotate` re-seals it bound.
  */
 
-const VERSION = 0x01;
+const UNBOUND = 0x01;
+const BOUND = 0x02;
 const KID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface SecretKeyRing { activeKid: string; keys: ReadonlyMap<string, Buffer> }
 
+/** Where each sealed secret lives: the context it is bound to. */
+export const SEALED = {
+  panelIntegrationKey: 'panels.integration_key_enc',
+  panelUserCode: 'panels.user_code_enc',
+  recorderPassword: 'recorders.password_enc',
+} as const;
+export type SecretContext = (typeof SEALED)[keyof typeof SEALED];
+
 export interface SecretBox {
   readonly activeKid: string;
-  encrypt(plain: string): Buffer;
-  decrypt(sealed: Buffer): string;
+  /** Seals `plain` bound to `context` (unbound without one: the old format, kept readable). */
+  encrypt(plain: string, context?: SecretContext): Buffer;
+  /** Opens a sealed value; a bound one only in the context it was sealed for. */
+  decrypt(sealed: Buffer, context?: SecretContext): string;
   keyIdOf(sealed: Buffer): string;
-  /** True when the value was sealed with a key other than the active one. */
-  needsRotation(sealed: Buffer): boolean;
-  reencrypt(sealed: Buffer): Buffer;
+  /** True when the value was sealed with a key other than the active one, or (given a context) is not bound yet. */
+  needsRotation(sealed: Buffer, context?: SecretContext): boolean;
+  reencrypt(sealed: Buffer, context?: SecretContext): Buffer;
 }
 
 /** Parses `kid=base64[,kid=base64…]` (commas or newlines); names only the position of a bad entry, never its value. */
@@ -53,17 +67,24 @@ export function generateSecretKey(kid = `k${new Date().toISOString().slice(0, 10
   return `${kid}=${randomBytes(32).toString('base64')}`;
 }
 
-function header(kid: string): Buffer {
+function header(kid: string, version: number): Buffer {
   const k = Buffer.from(kid, 'ascii');
-  return Buffer.concat([Buffer.from([VERSION, k.length]), k]);
+  return Buffer.concat([Buffer.from([version, k.length]), k]);
 }
 
-function parseHeader(sealed: Buffer): { kid: string; body: Buffer; aad: Buffer } {
-  if (!Buffer.isBuffer(sealed) || sealed.length < 2 || sealed[0] !== VERSION) throw new StamError('E_SECRET_CORRUPT', 'not a sealed secret (unknown format)');
+function parseHeader(sealed: Buffer): { version: number; kid: string; body: Buffer; head: Buffer } {
+  if (!Buffer.isBuffer(sealed) || sealed.length < 2 || (sealed[0] !== UNBOUND && sealed[0] !== BOUND)) throw new StamError('E_SECRET_CORRUPT', 'not a sealed secret (unknown format)');
   const n = sealed[1]!;
   const end = 2 + n;
   if (n === 0 || sealed.length < end + 12 + 16) throw new StamError('E_SECRET_CORRUPT', 'sealed secret is truncated');
-  return { kid: sealed.subarray(2, end).toString('ascii'), body: sealed.subarray(end), aad: sealed.subarray(0, end) };
+  return { version: sealed[0], kid: sealed.subarray(2, end).toString('ascii'), body: sealed.subarray(end), head: sealed.subarray(0, end) };
+}
+
+/** What GCM authenticates besides the ciphertext: the header, and for a bound value its context. */
+function additionalData(head: Buffer, version: number, context: string | undefined): Buffer {
+  if (version === UNBOUND) return head;
+  if (context === undefined) throw new StamError('E_SECRET_CORRUPT', 'this secret is bound to where it is stored: open it with its context');
+  return Buffer.concat([head, Buffer.from(`\u0000${context}`, 'utf8')]);
 }
 
 export function createSecretBox(ring: SecretKeyRing): SecretBox {
@@ -71,30 +92,35 @@ export function createSecretBox(ring: SecretKeyRing): SecretBox {
   if (!active) throw new StamError('E_SECRET_KEY', 'the active secrets key is not in the ring');
   const box: SecretBox = {
     activeKid: ring.activeKid,
-    encrypt(plain) {
-      const aad = header(ring.activeKid);
+    encrypt(plain, context) {
+      const version = context === undefined ? UNBOUND : BOUND;
+      const head = header(ring.activeKid, version);
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', active, iv);
-      cipher.setAAD(aad);
+      cipher.setAAD(additionalData(head, version, context));
       const ct = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([aad, iv, cipher.getAuthTag(), ct]);
+      return Buffer.concat([head, iv, cipher.getAuthTag(), ct]);
     },
-    decrypt(sealed) {
-      const { kid, body, aad } = parseHeader(sealed);
+    decrypt(sealed, context) {
+      const { version, kid, body, head } = parseHeader(sealed);
       const key = ring.keys.get(kid);
       if (!key) throw new StamError('E_SECRET_KEY', `secret sealed with key ${kid}, which is not in the ring`);
+      const aad = additionalData(head, version, context);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, 12));
         decipher.setAAD(aad);
         decipher.setAuthTag(body.subarray(12, 28));
         return Buffer.concat([decipher.update(body.subarray(28)), decipher.final()]).toString('utf8');
       } catch (err) {
-        throw new StamError('E_SECRET_CORRUPT', `secret sealed with key ${kid} failed authentication`, { cause: err });
+        throw new StamError('E_SECRET_CORRUPT', `secret sealed with key ${kid} failed authentication${version === BOUND ? ' (or belongs elsewhere)' : ''}`, { cause: err });
       }
     },
     keyIdOf: (sealed) => parseHeader(sealed).kid,
-    needsRotation: (sealed) => parseHeader(sealed).kid !== ring.activeKid,
-    reencrypt: (sealed) => box.encrypt(box.decrypt(sealed)),
+    needsRotation: (sealed, context) => {
+      const h = parseHeader(sealed);
+      return h.kid !== ring.activeKid || (context !== undefined && h.version === UNBOUND);
+    },
+    reencrypt: (sealed, context) => box.encrypt(box.decrypt(sealed, context), context),
   };
   return box;
 }
@@ -144,9 +170,9 @@ function box(): SecretBox {
   return current;
 }
 
-/** Seals a secret with the active key of the process-wide ring. */
-export const encryptSecret = (plain: string): Buffer => box().encrypt(plain);
-/** Opens a sealed secret with whichever key of the ring sealed it. */
-export const decryptSecret = (sealed: Buffer): string => box().decrypt(sealed);
-export const secretNeedsRotation = (sealed: Buffer): boolean => box().needsRotation(sealed);
-export const reencryptSecret = (sealed: Buffer): Buffer => box().reencrypt(sealed);
+/** Seals a secret with the active key of the process-wide ring, bound to where it is stored. */
+export const encryptSecret = (plain: string, context?: SecretContext): Buffer => box().encrypt(plain, context);
+/** Opens a sealed secret with whichever key of the ring sealed it, in the place it belongs to. */
+export const decryptSecret = (sealed: Buffer, context?: SecretContext): string => box().decrypt(sealed, context);
+export const secretNeedsRotation = (sealed: Buffer, context?: SecretContext): boolean => box().needsRotation(sealed, context);
+export const reencryptSecret = (sealed: Buffer, context?: SecretContext): Buffer => box().reencrypt(sealed, context);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createSecretBox, generateSecretKey, loadSecretKeyRing, parseSecretKeys } from '../../platform/index.ts';
+import { SEALED, createLogger, createSecretBox, generateSecretKey, loadSecretKeyRing, parseSecretKeys } from '../../platform/index.ts';
 import { rotateStoredSecrets, sweepExpiredModes } from '../../gateway/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { call, createUser, loginInject, startGateway, type GatewayUnderTest } from '../helpers/gateway.ts';
@@ -66,8 +66,8 @@ describe('objects, panels, sensors, recorders, modes and secrets', () => {
     });
     const { rows } = await env.pool.query<{ k: Buffer; c: Buffer }>('SELECT integration_key_enc AS k, user_code_enc AS c FROM panels WHERE id = $1', [panelId]);
     expect(rows[0]!.k.includes(Buffer.from(INTEGRATION_KEY))).toBe(false);
-    expect(gw.secrets.decrypt(rows[0]!.k)).toBe(INTEGRATION_KEY);
-    expect(gw.secrets.decrypt(rows[0]!.c)).toBe(USER_CODE);
+    expect(gw.secrets.decrypt(rows[0]!.k, SEALED.panelIntegrationKey)).toBe(INTEGRATION_KEY);
+    expect(gw.secrets.decrypt(rows[0]!.c, SEALED.panelUserCode)).toBe(USER_CODE);
   });
 
   it('a panel update replaces the zone names and can clear a secret; the audit says which secret, never its value', async () => {
@@ -125,8 +125,8 @@ describe('objects, panels, sensors, recorders, modes and secrets', () => {
     expect(await rotateStoredSecrets(env.pool, ring)).toEqual({ 'panels.integration_key_enc': 0, 'panels.user_code_enc': 0, 'recorders.password_enc': 0 });
     const onlyNew = createSecretBox(parseSecretKeys(K2));
     const { rows } = await env.pool.query<{ k: Buffer; p: Buffer }>('SELECT p.integration_key_enc AS k, r.password_enc AS p FROM panels p, recorders r WHERE p.id = $1 AND r.id = $2', [panelId, recorderId]);
-    expect(onlyNew.decrypt(rows[0]!.k)).toBe(INTEGRATION_KEY);
-    expect(onlyNew.decrypt(rows[0]!.p)).toBe(DVR_PASSWORD);
+    expect(onlyNew.decrypt(rows[0]!.k, SEALED.panelIntegrationKey)).toBe(INTEGRATION_KEY);
+    expect(onlyNew.decrypt(rows[0]!.p, SEALED.recorderPassword)).toBe(DVR_PASSWORD);
   });
 
   it('`stam secrets rotate --new-key` (development key file) re-seals the stored secrets under a fresh key', async () => {
@@ -145,7 +145,7 @@ describe('objects, panels, sensors, recorders, modes and secrets', () => {
       const { rows } = await env.pool.query<{ p: Buffer }>('SELECT password_enc AS p FROM recorders WHERE id = $1', [recorderId]);
       expect(ring.keyIdOf(rows[0]!.p)).toBe(ring.activeKid);
       expect(ring.activeKid).not.toBe('k2');
-      expect(ring.decrypt(rows[0]!.p)).toBe(DVR_PASSWORD);
+      expect(ring.decrypt(rows[0]!.p, SEALED.recorderPassword)).toBe(DVR_PASSWORD);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

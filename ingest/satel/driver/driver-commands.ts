@@ -3,7 +3,7 @@ import {
   commandResult, createCommandConsumer, createCommandLedger, createResultReporter,
   type ClaimOutcome, type CommandConsumer, type CommandRecord, type DeliveredCommand, type HandleOutcome,
 } from '../../../commands/index.ts';
-import { backoffMs, counter, createProducer, decryptSecret, histogram, sleep, type Logger, type Pool, type Producer } from '../../../platform/index.ts';
+import { SEALED, backoffMs, counter, createProducer, decryptSecret, histogram, sleep, type Logger, type Pool, type Producer } from '../../../platform/index.ts';
 import type { CommandResult } from '../../../schemas/index.ts';
 import type { PanelCommandPort } from './command-gate.ts';
 import { executeCommand, settleInterrupted, type Outcome } from './command-executor.ts';
@@ -46,7 +46,7 @@ class Expired extends Error {}
 export function createDriverCommands(opts: DriverCommandsOptions) {
   const { pool, driverId } = opts;
   const log = opts.log.child({ component: 'commands' });
-  const decrypt = opts.decrypt ?? decryptSecret;
+  const decrypt = opts.decrypt ?? ((sealed: Buffer) => decryptSecret(sealed, SEALED.panelUserCode));
   const ledger = createCommandLedger(pool);
   const held = new Map<number, Held>();
   /** Commands this process is sending right now (a redelivered copy must wait for them, not settle them). */

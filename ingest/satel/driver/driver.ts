@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Kafka } from 'kafkajs';
-import { createProducer, decryptSecret, panelStateKey, StamError, tokenBucket, type Logger, type Pool, type Producer, type Redis } from '../../../platform/index.ts';
+import { SEALED, createProducer, decryptSecret, panelStateKey, StamError, tokenBucket, type Logger, type Pool, type Producer, type Redis } from '../../../platform/index.ts';
 import { codecFor, topicName, type PanelLink, type SatelEvent } from '../../../schemas/index.ts';
 import { createBatchingProducer, type BatchingProducer } from './batcher.ts';
 import { createCursorStore } from './cursor.ts';
@@ -75,7 +75,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const satelCodec = codecFor('SatelEvent');
   const linkCodec = codecFor('PanelLink');
   const driverId = opts.driverId ?? defaultDriverId();
-  const decrypt = opts.decrypt ?? decryptSecret;
+  const decrypt = opts.decrypt ?? ((sealed: Buffer) => decryptSecret(sealed, SEALED.panelIntegrationKey));
   if (opts.ha && opts.ha.renewMs * 3 > opts.ha.ttlMs) {
     throw new StamError('E_CONFIG', `SATEL_LEASE_RENEW_MS (${opts.ha.renewMs}) must be at most a third of SATEL_LEASE_TTL_MS (${opts.ha.ttlMs})`);
   }
