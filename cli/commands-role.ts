@@ -48,8 +48,6 @@ export async function startDriverCommands(ctx: RoleContext, driverId: string): P
   const commands = createDriverCommands({
     url: config.RABBITMQ_URL, driverId, pool: ctx.pool(), kafka: ctx.kafka(), log: ctx.log, topicPrefix: config.KAFKA_TOPIC_PREFIX,
     quorum: config.NODE_ENV === 'production', interruptedAfterMs: interruptedAfterMs(config),
-    // Only against the simulator: a panel without a stored user code uses the simulator's. Never in production.
-    fallbackUserCode: config.NODE_ENV === 'production' ? undefined : config.SIMULATOR_USER_CODE,
   });
   await commands.start();
   return commands;

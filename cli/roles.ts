@@ -50,6 +50,10 @@ export const startSatelIngest = async (ctx: RoleContext): Promise<Service> => {
     driverId, commands,
     ha: ctx.config.FEATURE_HA_ENABLED ? { ttlMs: ctx.config.SATEL_LEASE_TTL_MS, renewMs: ctx.config.SATEL_LEASE_RENEW_MS } : undefined,
   });
+  ctx.checks.push({
+    name: 'panel-encryption', check: () => Promise.resolve(),
+    warnings: () => driver.clearTextPanels().map((id) => `panel ${id}: user code sent in clear (no integration key)`),
+  });
   await ctx.startOps();
   await driver.start();
   return { stop: async () => { await driver.stop(); await commands?.stop(); } };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hashPassword } from '../gateway/index.ts';
-import type { Config, Logger, Pool } from '../platform/index.ts';
+import { SEALED, encryptSecret, type Config, type Logger, type Pool } from '../platform/index.ts';
 
 export interface DemoCredentials { username: string; password: string }
 
@@ -10,9 +10,9 @@ export interface DemoCredentials { username: string; password: string }
 export const DEMO_CREDENTIALS = '.data/demo-credentials.json';
 
 /**
- * A demo dataset: one object and panel per simulated panel (pointing at the simulator's ports), zone
- * names, and an operator account whose random password is kept in .data/demo-credentials.json (git
- * ignores it) and printed at start. Idempotent.
+ * A demo dataset: one object and panel per simulated panel (pointing at the simulator's ports, with the
+ * simulator's user code sealed, so the demo can arm and disarm), zone names, and an operator account whose
+ * random password is kept in .data/demo-credentials.json (git ignores it). Idempotent.
  */
 export async function seedDemo(pool: Pool, config: Config, log: Logger, credentialsFile = DEMO_CREDENTIALS): Promise<DemoCredentials> {
   for (let i = 1; i <= config.SIMULATOR_PANELS; i++) {
@@ -28,12 +28,13 @@ export async function seedDemo(pool: Pool, config: Config, log: Logger, credenti
     let panelId = existing.rows[0]?.id;
     if (panelId === undefined) {
       const p = await pool.query<{ id: number }>(
-        `INSERT INTO panels (object_id, name, host, port, model) VALUES ($1, $2, '127.0.0.1', $3, 'integra128') RETURNING id`,
-        [objectId, `INTEGRA 128 #${i}`, port],
+        `INSERT INTO panels (object_id, name, host, port, model, user_code_enc) VALUES ($1, $2, '127.0.0.1', $3, 'integra128', $4) RETURNING id`,
+        [objectId, `INTEGRA 128 #${i}`, port, encryptSecret(config.SIMULATOR_USER_CODE, SEALED.panelUserCode)],
       );
       panelId = p.rows[0]!.id;
     } else {
       await pool.query(`UPDATE panels SET host = '127.0.0.1', port = $2, enabled = true, updated_at = now() WHERE id = $1 AND port <> $2`, [panelId, port]);
+      await pool.query('UPDATE panels SET user_code_enc = $2 WHERE id = $1 AND user_code_enc IS NULL', [panelId, encryptSecret(config.SIMULATOR_USER_CODE, SEALED.panelUserCode)]);
     }
     const zones = ['Front door', 'Hall PIR', 'Office PIR', 'Back door', 'Window contact', 'Smoke detector', 'Glass break', 'Garage'];
     await pool.query(

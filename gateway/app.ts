@@ -4,7 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { counter, histogram, isStamError, registry, runChecks } from '../platform/index.ts';
+import { collectWarnings, counter, histogram, isStamError, registry, runChecks } from '../platform/index.ts';
 import { alarmRoutes } from './alarms-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
 import { commandRoutes } from './commands-routes.ts';
@@ -108,7 +108,7 @@ export async function buildGateway(input: GatewayDeps) {
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
     const failures = await runChecks(deps.checks);
     const ok = deps.lifecycle.state === 'running' && Object.keys(failures).length === 0;
-    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', state: deps.lifecycle.state, failures });
+    return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', state: deps.lifecycle.state, failures, warnings: collectWarnings(deps.checks) });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(consoleHtml));

@@ -31,7 +31,16 @@ const PanelOut = Type.Object({
   id: Type.Integer(), object_id: Type.Integer(), name: Type.String(), host: Type.String(), port: Type.Integer(), model: Type.String(), enabled: Type.Boolean(),
   has_integration_key: Type.Boolean(), has_user_code: Type.Boolean(), created_at: Timestamp, updated_at: Timestamp,
   zones: NamedOut, partitions: NamedOut, outputs: NamedOut,
+  warnings: Type.Array(Type.String(), { description: 'what works but is not safe, e.g. a user code that would cross the network in clear' }),
 });
+
+/** A panel as the API shows it, with what its configuration puts at risk. */
+function withWarnings<P extends { has_integration_key: boolean; has_user_code: boolean }>(p: P): P & { warnings: string[] } {
+  const warnings = p.has_user_code && !p.has_integration_key
+    ? ['no integration key: arm/disarm commands send the user code to this panel in clear; set the ETHM-1 Plus integration key']
+    : [];
+  return { ...p, warnings };
+}
 const StateOut = Type.Object({
   panel_id: Type.Integer(), state: Type.Unknown(), link: Nullable(Type.String()), last_seen: Nullable(Timestamp),
   stale: Type.Boolean({ description: 'true: the last state stored in PostgreSQL, not the live cache' }), source: Type.String(),
@@ -53,14 +62,14 @@ export function panelRoutes(app: FastifyInstance, deps: RouteDeps): void {
       querystring: Type.Object({ object_id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(PanelOut) }), ...errors() },
     },
-  }, async (req) => ({ items: await panels.list({ objectId: req.query.object_id, scope: scopeParam(principalOf(req)) }) }));
+  }, async (req) => ({ items: (await panels.list({ objectId: req.query.object_id, scope: scopeParam(principalOf(req)) })).map(withWarnings) }));
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/panels/:id', {
     config: { permission: 'object.read' },
     schema: { tags: ['panels'], summary: 'One panel', security: [{ bearer: [] }], params: IdParams, response: { 200: PanelOut, ...errors(404) } },
   }, async (req) => {
     await panelInScope(req, req.params.id);
-    return panels.get(req.params.id);
+    return withWarnings((await panels.get(req.params.id))!);
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/api/panels/:id/state', {
@@ -79,7 +88,7 @@ export function panelRoutes(app: FastifyInstance, deps: RouteDeps): void {
     schema: { tags: ['panels'], summary: 'Add a panel to a site', security: [{ bearer: [] }], body: PanelCreate, response: { 201: PanelOut, ...errors(409) } },
   }, async (req, res) => {
     const id = await panels.create(req.body, actorOf(req));
-    return res.status(201).send(await panels.get(id));
+    return res.status(201).send(withWarnings((await panels.get(id))!));
   });
 
   app.patch<{ Params: Static<typeof IdParams>; Body: Static<typeof PanelUpdate> }>('/api/panels/:id', {
@@ -88,7 +97,7 @@ export function panelRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }, async (req) => {
     const found = await panels.update(req.params.id, req.body, actorOf(req));
     if (!found) throw notFound('panel', req.params.id);
-    return panels.get(req.params.id);
+    return withWarnings((await panels.get(req.params.id))!);
   });
 }
 

@@ -14,7 +14,7 @@ export { createKafka, createProducer, dlqTopic, provisionTopics, sendToDlq, topi
 export type { Admin, Consumer, DeadLetter, EachBatchPayload, IHeaders, KafkaMessage, Producer, TopicSpec } from './kafka.ts';
 export { createRedis, panelStateChannel, panelStateKey } from './redis.ts';
 export type { Redis } from './redis.ts';
-export { DEFAULT_OPS_PORTS, runChecks, startOpsServer } from './ops.ts';
+export { DEFAULT_OPS_PORTS, collectWarnings, runChecks, startOpsServer } from './ops.ts';
 export type { Lifecycle, LifecycleState, ReadinessCheck } from './ops.ts';
 export { runService } from './lifecycle.ts';
 export type { Service } from './lifecycle.ts';

@@ -9,8 +9,21 @@ export const DEFAULT_OPS_PORTS: Readonly<Record<string, number>> = {
   'command-processor': 9407,
 };
 
-/** A dependency check for /readyz; only the dependencies of enabled features are registered. */
-export interface ReadinessCheck { name: string; check: () => Promise<void> }
+/**
+ * A dependency check for /readyz; only the dependencies of enabled features are registered. `warnings`
+ * names what works but should not stay as it is (shown in /readyz, never making the role unready).
+ */
+export interface ReadinessCheck { name: string; check: () => Promise<void>; warnings?: () => string[] }
+
+/** Every check's warnings, by check name (only those that have any). */
+export function collectWarnings(checks: ReadinessCheck[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of checks) {
+    const w = c.warnings?.() ?? [];
+    if (w.length > 0) out[c.name] = w;
+  }
+  return out;
+}
 
 export type LifecycleState = 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -47,7 +60,7 @@ export async function startOpsServer(opts: { host: string; port: number; checks:
     if (url === '/readyz') {
       void runChecks(opts.checks).then((failures) => {
         const ok = opts.lifecycle.state === 'running' && Object.keys(failures).length === 0;
-        reply(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', state: opts.lifecycle.state, failures });
+        reply(ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', state: opts.lifecycle.state, failures, warnings: collectWarnings(opts.checks) });
       });
       return;
     }

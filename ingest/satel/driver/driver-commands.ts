@@ -24,8 +24,6 @@ interface DriverCommandsOptions {
   quorum: boolean;
   /** A claim this old without an answer belongs to a driver that died with it (≥ the longest execution). */
   interruptedAfterMs: number;
-  /** User code for panels without one stored (development against the simulator only); unset: such panels are refused. */
-  fallbackUserCode?: string | undefined;
   /** Opens `panels.user_code_enc` (platform secrets by default). */
   decrypt?: (sealed: Buffer) => string;
 }
@@ -58,7 +56,8 @@ export function createDriverCommands(opts: DriverCommandsOptions) {
   async function userCodeFor(panelId: number): Promise<UserCode | string> {
     const { rows } = await pool.query<{ user_code_enc: Buffer | null }>('SELECT user_code_enc FROM panels WHERE id = $1', [panelId]);
     const sealed = rows[0]?.user_code_enc;
-    if (!sealed) return opts.fallbackUserCode ? { code: opts.fallbackUserCode } : 'no user code is stored for this panel: not executed';
+    // Never a default code: a panel without its own is refused (the demo seed stores the simulator's).
+    if (!sealed) return 'no user code is stored for this panel: not executed';
     try {
       return { code: decrypt(sealed) };
     } catch (err) {

@@ -51,7 +51,7 @@ export interface SatelDriverOptions {
 /** SATEL_DRIVER_ID when unset: the host and process, unique among the drivers sharing panels. */
 export const defaultDriverId = (): string => `${hostname()}-${process.pid}`;
 
-interface PanelRow { id: number; host: string; port: number; model: string; integration_key_enc: Buffer | null; names_missing: boolean }
+interface PanelRow { id: number; host: string; port: number; model: string; integration_key_enc: Buffer | null; has_user_code: boolean; names_missing: boolean }
 interface Running { poller: PanelPoller; signature: string; lease: Lease | undefined }
 
 /**
@@ -87,6 +87,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   const running = new Map<number, Running>();
   /** Enabled panels by id with their signature; unreadable keys are left out (logged once per signature). */
   let wanted = new Map<number, { target: PanelTarget; signature: string }>();
+  let clearText = new Set<number>();
   const unreadable = new Map<number, string>();
   let producer: Producer | undefined;
   let batcher: BatchingProducer | undefined;
@@ -150,10 +151,17 @@ export function createSatelDriver(opts: SatelDriverOptions) {
 
   async function readPanels(): Promise<void> {
     const { rows } = await pool.query<PanelRow>(
-      `SELECT id, host, port, model, integration_key_enc, NOT EXISTS (SELECT 1 FROM zones z WHERE z.panel_id = p.id) AS names_missing
+      `SELECT id, host, port, model, integration_key_enc, user_code_enc IS NOT NULL AS has_user_code,
+              NOT EXISTS (SELECT 1 FROM zones z WHERE z.panel_id = p.id) AS names_missing
          FROM panels p WHERE enabled ORDER BY id`);
     const next = new Map<number, { target: PanelTarget; signature: string }>();
+    const clear = new Set<number>();
     for (const r of rows) {
+      // A command carries the user code in the frame: without integration encryption it crosses the network readable.
+      if (r.has_user_code && !r.integration_key_enc) {
+        if (!clearText.has(r.id)) log.warn({ panel: r.id }, 'panel has a user code but no integration key: commands send the code in clear (set an integration key: ETHM-1 Plus encryption)');
+        clear.add(r.id);
+      }
       const keyHash = r.integration_key_enc ? createHash('sha256').update(r.integration_key_enc).digest('hex').slice(0, 16) : '-';
       const signature = `${r.host}:${r.port}:${r.model}:${keyHash}`;
       let integrationKey: string | undefined;
@@ -177,6 +185,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
       next.set(r.id, { target: { id: r.id, host: r.host, port: r.port, model: r.model, integrationKey, namesMissing: r.names_missing }, signature });
     }
     wanted = next;
+    clearText = clear;
     for (const [id, r] of [...running]) {
       const w = wanted.get(id);
       if (!w) await stopPoller(id, 'panel removed or disabled', true);
@@ -223,6 +232,8 @@ export function createSatelDriver(opts: SatelDriverOptions) {
   return {
     driverId,
     get panelCount() { return running.size; },
+    /** Panels whose commands would carry the user code unencrypted (no integration key): /readyz warns of them. */
+    clearTextPanels(): number[] { return [...clearText].sort((a, b) => a - b); },
     /** Per-panel status of the pollers this driver runs (tests, ops). */
     status(): PollerStatus[] { return [...running.values()].map((r) => r.poller.status()); },
     async start(): Promise<void> {
