@@ -38,6 +38,9 @@ export const ErrorCodes = {
   E_SECRET_CORRUPT: { message: 'sealed secret is malformed or fails authentication', retryable: false },
   E_COMMAND_INVALID: { message: 'malformed arm/disarm command message', retryable: false },
   E_BROKER_REFUSED: { message: 'the broker refused the message for good (too large, invalid record)', retryable: false },
+  E_SMS_PDU: { message: 'SMS PDU does not decode (malformed, truncated or not an SMS-DELIVER)', retryable: false },
+  E_SMS_MODEM: { message: 'GSM modem did not answer as expected (ERROR, timeout, reset or port gone)', retryable: true },
+  E_SMS_WEBHOOK: { message: 'Efento webhook refused (missing or wrong shared secret, or not configured)', retryable: false },
 } as const satisfies Record<string, { message: string; retryable: boolean; keepsLink?: true }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;
