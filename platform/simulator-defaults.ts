@@ -10,4 +10,6 @@ export const SIMULATOR_DEFAULTS = {
   controlPort: 7_080,
   /** The user code the simulated panels accept. */
   userCode: '1234',
+  /** The pty link the modem simulator creates (socat), which sms-ingest opens when SMS_MODEM_DEVICE is unset. */
+  modemDevice: '.data/modem/ttyGSM0',
 } as const;
