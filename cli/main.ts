@@ -3,6 +3,7 @@ import { createLogger, ensureDatabase, migrate } from '../platform/index.ts';
 import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
 import { startCommandProcessor } from './commands-role.ts';
+import { startSmsIngest } from './sms-role.ts';
 import { startSimulatorRole, simulatorOptions } from './simulator.ts';
 import { stackDown, stackUp } from '../infra/stack.ts';
 import { seedDemo } from './seed.ts';
@@ -29,6 +30,8 @@ program.command('alarm-processor').description('turn events into alarms in Postg
 program.command('outbox-relay').description('publish alarm changes from the outbox to alarm.updates.v1 and push jobs to RabbitMQ').action(() => runRole('outbox-relay', startOutboxRelay));
 program.command('command-processor').description('record arm/disarm command results, answer dead-lettered commands, fail unanswered ones')
   .action(() => runRole('command-processor', startCommandProcessor));
+program.command('sms-ingest').description('read temperature-alarm SMS from the GSM modem (SMS_MODEM_DEVICE) and produce sms.events.v1')
+  .action(() => runRole('sms-ingest', startSmsIngest));
 program.command('gateway').description('operator REST API, WebSocket stream and console (GATEWAY_PORT)').action(() => runRole('gateway', startGateway));
 
 simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1)'))

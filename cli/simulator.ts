@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Service } from '../platform/index.ts';
-import { createSimulator } from '../simulator/index.ts';
+import { resolve } from 'node:path';
+import { createModemSimulator, createSimulator } from '../simulator/index.ts';
 import type { RoleContext } from './context.ts';
 
 /** `stam simulator` flags; defaults come from SIMULATOR_* variables so `stam all` and the seed agree. */
@@ -16,11 +17,20 @@ export function simulatorOptions(cmd: Command): Command {
     .option('--control-port <p>', 'control API port (default SIMULATOR_CONTROL_PORT)')
     .option('--idle-timeout-ms <ms>', 'drop a silent client after this long (default 25000)')
     .option('--exit-delay-ms <ms>', 'exit delay when arming (default 0)')
-    .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)');
+    .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)')
+    .option('--modem', 'also simulate a GSM modem on a pty (socat) at --modem-device; its control API under /modem')
+    .option('--modem-device <path>', 'the pty link the modem simulator creates (default SIMULATOR_MODEM_DEVICE)')
+    .option('--modem-capacity <n>', 'slots of the simulated SIM store (default 50)');
 }
 
 export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unknown>): Promise<Service> {
   const { config } = ctx;
+  const modem = o.modem
+    ? createModemSimulator({
+      device: resolve((o.modemDevice as string | undefined) ?? config.SIMULATOR_MODEM_DEVICE), log: ctx.log,
+      ...(o.modemCapacity ? { capacity: Number(o.modemCapacity) } : {}),
+    })
+    : undefined;
   const sim = createSimulator({
     panels: Number(o.panels ?? config.SIMULATOR_PANELS),
     basePort: Number(o.port ?? config.SIMULATOR_PORT),
@@ -34,9 +44,10 @@ export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unk
     ...(o.exitDelayMs ? { exitDelayMs: Number(o.exitDelayMs) } : {}),
     ...(o.scenario ? { scenario: o.scenario as string } : {}),
     log: ctx.log,
+    ...(modem ? { modem } : {}),
   });
   await ctx.startOps();
   await sim.start();
-  ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl }, 'simulator serving panels');
+  ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl, modem: modem?.device }, 'simulator serving panels');
   return sim;
 }

@@ -14,9 +14,11 @@ describe('long SMS reassembly', () => {
     expect(r.add(0, stored(5, part(3, 'ść.')))).toEqual([]);
     expect(r.add(1, stored(3, part(1, 'Zażółć ')))).toEqual([]);
     expect(r.add(2, stored(3, part(1, 'Zażółć ')))).toEqual([]); // the same part listed again
+    expect(r.add(2, { ...stored(3, part(1, 'Zażółć ')), slot: 8 })).toEqual([]); // the network delivered it twice
     const [m] = r.add(3, stored(4, part(2, 'gęślą ja')));
     expect(m).toMatchObject({ text: 'Zażółć gęślą jaść.', partial: false, total: 3, smscTimeMs: 1001, missing: [] });
     expect(m!.parts.map((p) => p.slot)).toEqual([3, 4, 5]);
+    expect(m!.copies.map((p) => p.slot)).toEqual([8]);
     expect(r.incomplete).toBe(0);
   });
 

@@ -1,6 +1,6 @@
 /**
  * Joining the parts of long SMS (concatenation IEI 0x00 and 0x08) by sender, reference and part count, in
- * any order. A set whose missing parts do not arrive within `timeoutMs` of its first part is handed out as
+ * any order; a part delivered twice (in another slot) is kept as a copy, deleted with the message. A set whose missing parts do not arrive within `timeoutMs` of its first part is handed out as
  * what arrived, flagged partial — never dropped. Each part carries an opaque `slot` (its SIM index): the
  * driver deletes the slots of a message only after the broker took it.
  */
@@ -20,9 +20,11 @@ export interface Assembled<S> {
   partial: boolean;
   /** Sequence numbers that never arrived (partial only). */
   missing: number[];
+  /** Other slots holding a copy of one of its parts (a network re-delivery): deleted with it. */
+  copies: StoredPart<S>[];
 }
 
-interface PartSet<S> { sender: string; total: number; firstSeenMs: number; bySeq: Map<number, StoredPart<S>> }
+interface PartSet<S> { sender: string; total: number; firstSeenMs: number; bySeq: Map<number, StoredPart<S>>; copies: StoredPart<S>[] }
 
 const keyOf = (p: SmsPart) => `${p.sender}\u0000${p.concat!.ref}\u0000${p.concat!.total}`;
 
@@ -32,7 +34,7 @@ function assemble<S>(set: PartSet<S>, partial: boolean): Assembled<S> {
   for (let seq = 1; seq <= set.total; seq++) if (!set.bySeq.has(seq)) missing.push(seq);
   return {
     sender: set.sender, text: parts.map((p) => p.part.text).join(''), smscTimeMs: Math.min(...parts.map((p) => p.part.smscTimeMs)),
-    parts, total: set.total, partial, missing,
+    parts, total: set.total, partial, missing, copies: set.copies,
   };
 }
 
@@ -48,20 +50,23 @@ export function createReassembly<S>(opts: { timeoutMs: number }) {
     add(nowMs: number, stored: StoredPart<S>): Assembled<S>[] {
       const { part } = stored;
       if (!part.concat || part.concat.total === 1) {
-        return [{ sender: part.sender, text: part.text, smscTimeMs: part.smscTimeMs, parts: [stored], total: 1, partial: false, missing: [] }];
+        return [{ sender: part.sender, text: part.text, smscTimeMs: part.smscTimeMs, parts: [stored], total: 1, partial: false, missing: [], copies: [] }];
       }
       const out: Assembled<S>[] = [];
       const key = keyOf(part);
       let set = sets.get(key);
       const held = set?.bySeq.get(part.concat.seq);
       if (set && held) {
-        if (held.pdu === stored.pdu) return [];
+        if (held.pdu === stored.pdu) {
+          if (held.slot !== stored.slot && !set.copies.some((c) => c.slot === stored.slot)) set.copies.push(stored);
+          return [];
+        }
         sets.delete(key);
         out.push(assemble(set, true));
         set = undefined;
       }
       if (!set) {
-        set = { sender: part.sender, total: part.concat.total, firstSeenMs: nowMs, bySeq: new Map() };
+        set = { sender: part.sender, total: part.concat.total, firstSeenMs: nowMs, bySeq: new Map(), copies: [] };
         sets.set(key, set);
       }
       set.bySeq.set(part.concat.seq, stored);
@@ -88,6 +93,7 @@ export function createReassembly<S>(opts: { timeoutMs: number }) {
     forgetSlot(slot: S): void {
       for (const [key, set] of sets) {
         for (const [seq, p] of set.bySeq) if (p.slot === slot) set.bySeq.delete(seq);
+        set.copies = set.copies.filter((c) => c.slot !== slot);
         if (set.bySeq.size === 0) sets.delete(key);
       }
     },
