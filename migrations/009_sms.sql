@@ -5,19 +5,20 @@
 -- its sender (phone number or alphanumeric name). `template` names the config/sms-templates.yaml template
 -- its SMS are tried with first.
 --
--- The "unknown senders" idea is data: the object SMS-GATEWAY holds the catch-all sensor '*' — the processor
+-- The "unknown senders" idea is data: the object SMS-UNKNOWN holds the catch-all sensor '*' — the processor
 -- routes an SMS no sensor claims there (a WARNING "unrecognised SMS" alarm an operator reads, never
--- silence) — and the sensor 'modem', the GSM modem itself, whose outages are alarms like a lost panel link.
+-- silence). The object SMS-GATEWAY holds the sensor 'modem', the GSM modem itself, whose outages are alarms
+-- like a lost panel link; on an object of its own, so a flood of junk SMS never absorbs a modem alarm.
 ALTER TABLE sensors
   ADD COLUMN template text,
   ADD COLUMN aliases  text[] NOT NULL DEFAULT '{}';
 CREATE INDEX sensors_ref_idx ON sensors (sensor_ref);
 CREATE INDEX sensors_sender_idx ON sensors (sender);
 
-INSERT INTO objects (code, name, address) VALUES ('SMS-GATEWAY', 'SMS gateway: GSM modem and unknown senders', '')
+INSERT INTO objects (code, name, address) VALUES ('SMS-UNKNOWN', 'SMS from unknown senders', ''), ('SMS-GATEWAY', 'SMS gateway (GSM modem)', '')
   ON CONFLICT (code) DO NOTHING;
 INSERT INTO sensors (object_id, vendor, sender, sensor_ref, name)
-  SELECT id, 'other', '*', '*', 'Unknown SMS senders' FROM objects WHERE code = 'SMS-GATEWAY'
+  SELECT id, 'other', '*', '*', 'Unknown SMS senders' FROM objects WHERE code = 'SMS-UNKNOWN'
   ON CONFLICT (vendor, sensor_ref) DO NOTHING;
 INSERT INTO sensors (object_id, vendor, sender, sensor_ref, name)
   SELECT id, 'other', 'modem', 'modem', 'GSM modem' FROM objects WHERE code = 'SMS-GATEWAY'

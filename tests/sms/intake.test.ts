@@ -101,12 +101,12 @@ describe('SMS intake: modem → broker → alarms', () => {
   it('an unrecognised SMS from an unknown sender opens the "unrecognised SMS" alarm on the unknown-senders object, its text in full', async () => {
     const text = 'Dzień dobry, proszę o kontakt w sprawie czujnika.\nPozdrawiam  ';
     modem.deliver({ from: '+48511222333', text });
-    const gateway = (await env.pool.query<{ id: number }>("SELECT id FROM objects WHERE code = 'SMS-GATEWAY'")).rows[0]!.id;
+    const gateway = (await env.pool.query<{ id: number }>("SELECT id FROM objects WHERE code = 'SMS-UNKNOWN'")).rows[0]!.id;
     await waitUntil('the unrecognised SMS alarm', async () => (await alarmsOf(gateway)).some((a) => a.category === 'unclassified-sms'), 30_000);
     const a = (await alarmsOf(gateway)).find((x) => x.category === 'unclassified-sms')!;
     expect(a).toMatchObject({ severity: 'WARNING', title: 'Unrecognised SMS (unknown:+48511222333)' });
     const d = await detail(a.id);
-    expect(d.object_code).toBe('SMS-GATEWAY');
+    expect(d.object_code).toBe('SMS-UNKNOWN');
     expect(d.events[0]!.payload).toMatchObject({ kind: 'UNCLASSIFIED', sender: '+48511222333', raw_text: text });
   });
 
