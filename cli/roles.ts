@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import amqp from 'amqplib';
 import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
-import { KeyRing, buildGateway, createAlarmStream, settingsFromConfig } from '../gateway/index.ts';
+import { KeyRing, buildGateway, createAlarmStream, createEfentoIntake, settingsFromConfig } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/driver/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
 import { gatewayCommands, satelDriverId, startDriverCommands } from './commands-role.ts';
@@ -109,9 +109,12 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
     })
     : undefined;
   const commands = await gatewayCommands(ctx);
+  // FEATURE_SMS_ENABLED: Efento Cloud alert webhooks go into sms.events.v1 like an SMS.
+  const smsProducer = config.FEATURE_SMS_ENABLED ? await createProducer(ctx.kafka()) : undefined;
+  const efento = smsProducer ? createEfentoIntake({ pool: ctx.pool(), producer: smsProducer, topicPrefix: config.KAFKA_TOPIC_PREFIX, secret: config.SMS_EFENTO_WEBHOOK_SECRET }) : undefined;
   const app = await buildGateway({
     pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle,
-    settings: settingsFromConfig(config), commands: commands.options, ...(stream ? { stream } : {}),
+    settings: settingsFromConfig(config), commands: commands.options, ...(stream ? { stream } : {}), ...(efento ? { efento } : {}),
   });
   if (stream) {
     await stream.start();
@@ -126,6 +129,7 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
       await app.close();
       await stream?.stop();
       await commands.close();
+      await smsProducer?.disconnect();
       keys.close();
     },
   };

@@ -12,3 +12,5 @@ export { EPOCH_KEY } from './redis-keys.ts';
 export { CLOSE_RESTART, CLOSE_TOO_SLOW } from './session.ts';
 export { sweepExpiredModes } from './objects-store.ts';
 export { rotateStoredSecrets } from './secret-store.ts';
+export { createEfentoIntake } from './efento-store.ts';
+export type { EfentoIntake } from './efento-store.ts';

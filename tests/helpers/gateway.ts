@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, createSecretBox, generateSecretKey, parseSecretKeys, type Pool, type Redis, type SecretBox } from '../../platform/index.ts';
-import { KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type Gateway, type GatewaySettings } from '../../gateway/index.ts';
+import { KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type EfentoIntake, type Gateway, type GatewaySettings } from '../../gateway/index.ts';
 import type { TestEnv } from './env.ts';
 
 export interface GatewayUnderTest {
@@ -16,6 +16,7 @@ export interface GatewayUnderTest {
 /** The gateway built in this process against the test's database, Redis prefix and topics; optionally listening and tailing. */
 export async function startGateway(env: TestEnv, opts: {
   listen?: boolean; stream?: boolean; settings?: Partial<GatewaySettings>; liveRedis?: Redis; secrets?: SecretBox; bufferSize?: number; pool?: Pool;
+  efento?: EfentoIntake;
 } = {}): Promise<GatewayUnderTest> {
   const pool = opts.pool ?? env.pool;
   const log = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -27,6 +28,7 @@ export async function startGateway(env: TestEnv, opts: {
   const app = await buildGateway({
     pool, redis: env.redis, keys, log, checks: [], lifecycle: { state: 'running' }, secrets,
     ...(opts.settings ? { settings: opts.settings } : {}), ...(stream ? { stream } : {}), ...(opts.liveRedis ? { liveRedis: opts.liveRedis } : {}),
+    ...(opts.efento ? { efento: opts.efento } : {}),
   });
   if (stream) {
     await stream.start();
