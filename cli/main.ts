@@ -80,9 +80,18 @@ program.command('all')
       const creds = o.seed ? await seedDemo(ctx.pool(), config, log) : undefined;
       await ctx.close();
       const sup = createSupervisor({ log, pretty: true });
-      for (const role of ['simulator', 'alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
+      // SMS: the modem on SMS_MODEM_DEVICE, or (unset) the simulator's modem on its pty, which sms-ingest then opens.
+      const simulatedModem = config.FEATURE_SMS_ENABLED && config.SMS_MODEM_DEVICE === undefined;
+      sup.start({ role: 'simulator', args: simulatedModem ? ['--modem'] : [] });
+      for (const role of ['alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
+      if (config.FEATURE_SMS_ENABLED) sup.start({ role: 'sms-ingest' });
       const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
       log.info(`operator console: ${url}${creds ? `  login: ${creds.username} / ${creds.password}` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
+      if (config.FEATURE_SMS_ENABLED) {
+        log.info(simulatedModem
+          ? `GSM modem: simulated on ${config.SIMULATOR_MODEM_DEVICE} (send an SMS: POST http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/modem/sms)`
+          : `GSM modem: ${config.SMS_MODEM_DEVICE} (no modem simulator)`);
+      }
       const stop = async (signal: string) => {
         log.info({ signal }, 'stopping all roles');
         await sup.stop();
