@@ -30,7 +30,7 @@ const a = parseArgs({ options: {
 const N = { messages: Number(a.messages), rate: Number(a.rate), store: Number(a.store), at: Number(a.at) };
 const log = createLogger('bench-sms', 'warn');
 const ms = (v: number) => `${v.toFixed(1)} ms`;
-const pcts = (v: number[]) => { const s = [...v].sort((x, y) => x - y); return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s[s.length - 1] ?? 0 }; };
+const pcts = (v: number[]) => { const s = [...v].sort((x, y) => x - y); return { p50: percentile(s, 50), p99: percentile(s, 99), max: s[s.length - 1] ?? 0 }; };
 
 /** A bare AT client on the pty: write a command, wait for its final result. */
 async function rawClient(device: string) {
@@ -116,9 +116,13 @@ try {
   const ws = new WebSocket(`${base.replace('http', 'ws')}/ws?ticket=${encodeURIComponent(ticket)}`);
   const arrived = new Map<number, number>();
   ws.on('message', (data: Buffer) => {
-    const m = JSON.parse(data.toString()) as { type: string; alarm?: { title: string } };
-    const hit = m.type === 'alarm.new' && /:bench (\d+)$/.exec(m.alarm?.title ?? '');
-    if (hit && !arrived.has(Number(hit[1]))) arrived.set(Number(hit[1]), Date.now());
+    const m = JSON.parse(data.toString()) as { type: string; alarm?: { title: string }; alarms?: { title: string }[] };
+    // An alarm reaches the screen as alarm.new, or inside a resync snapshot (a client the stream re-synced).
+    const titles = m.type === 'alarm.new' || m.type === 'alarm.updated' ? [m.alarm?.title ?? ''] : m.type === 'resync' ? (m.alarms ?? []).map((x) => x.title) : [];
+    for (const title of titles) {
+      const hit = /:bench (\d+)$/.exec(title);
+      if (hit && !arrived.has(Number(hit[1]))) arrived.set(Number(hit[1]), Date.now());
+    }
   });
   await new Promise<void>((res, rej) => { ws.once('open', () => res()); ws.once('error', rej); });
   await new Promise((r) => setTimeout(r, 1000));
@@ -145,7 +149,11 @@ try {
   ];
   console.log(`\nSMS intake benchmark — ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores`);
   for (const [k, v] of rows) console.log(`  ${k!.padEnd(26)} ${v}`);
-  if (lat.length < N.messages) console.log(`  MISSING: ${N.messages - lat.length} alarms never reached the WebSocket`);
+  if (lat.length < N.messages) {
+    const missing = [...delivered.keys()].filter((i) => !arrived.has(i));
+    const inDb = (await env.pool.query<{ title: string }>('SELECT title FROM alarms WHERE title = ANY($1::text[])', [missing.map((i) => `Temperature alarm unknown:+48600100300:bench ${i}`)])).rows.length;
+    console.log(`  MISSING on the WebSocket: ${missing.length} (${missing.slice(0, 10).join(', ')}); of these ${inDb} have their alarm in PostgreSQL`);
+  }
 } finally {
   for (const r of roles.reverse()) await r.stop();
   await modem.stop();
