@@ -34,7 +34,7 @@ program.command('sms-ingest').description('read temperature-alarm SMS from the G
   .action(() => runRole('sms-ingest', startSmsIngest));
 program.command('gateway').description('operator REST API, WebSocket stream and console (GATEWAY_PORT)').action(() => runRole('gateway', startGateway));
 
-simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1)'))
+simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1); --modem: also a GSM modem on a pty'))
   .action((o: Record<string, unknown>) => runRole('simulator', (ctx) => startSimulatorRole(ctx, o)));
 
 const stack = program.command('stack').description('local services: PostgreSQL, Redis, RabbitMQ and the Kafka broker');

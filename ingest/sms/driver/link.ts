@@ -3,7 +3,7 @@
  * command at a time, each with its deadline. URCs, echoes and garbage go to the callbacks; garbage is
  * counted and logged, never fatal. When the port closes, the command in flight and every queued one fail.
  */
-import { commands as at, createAtSession, createLineSplitter, type AtCommand, type Reply, type Urc } from '../core/index.ts';
+import { createAtSession, createLineSplitter, type AtCommand, type Reply, type Urc } from '../core/index.ts';
 import type { Logger } from '../../../platform/index.ts';
 import { metrics as m } from './metrics.ts';
 import type { ModemPort } from './port.ts';
@@ -81,7 +81,6 @@ export function createModemLink(o: { log: Logger; events: LinkEvents }) {
       return new Promise((resolve) => { queue.push({ command, resolve }); pump(); });
     },
     get queued(): number { return queue.length + (current ? 1 : 0); },
-    at,
   };
 }
 
