@@ -33,6 +33,16 @@ CREATE TABLE sms_modem_state (
   updated_at     timestamptz NOT NULL DEFAULT now()
 );
 
+-- The parts of long SMS whose joined message the broker acknowledged, by a hash of their PDU: written before
+-- the parts are deleted, so parts left on the SIM by a crash in the middle of deleting them are recognised
+-- when read again and deleted, instead of being joined into a partial copy of a message already produced.
+CREATE TABLE sms_acked_parts (
+  pdu_sha   text PRIMARY KEY,
+  dedup_key text NOT NULL,
+  acked_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX sms_acked_parts_at_idx ON sms_acked_parts (acked_at);
+
 -- Installations whose alarm_rules were seeded before this migration get the rules of the new SmsEvent
 -- kinds (a fresh database is seeded from config/alarm-rules.yaml, which has them).
 INSERT INTO alarm_rules (position, source, kind, effect, category, severity, title)

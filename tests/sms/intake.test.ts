@@ -114,8 +114,10 @@ describe('SMS intake: modem → broker → alarms', () => {
     const text = `Efento: raport dobowy. ${'Czujnik w normie. '.repeat(20)}Koniec raportu.`;
     const d = modem.deliver({ from: '+48600100200', text, encoding: 'gsm7', drop: [2] });
     expect(d.parts).toBe(3);
-    await tail.waitFor('the partial message', (items) => items.some((e) => e.partial && e.sender === '+48600100200'), 30_000);
-    const e = tail.items.find((x) => x.partial)!;
+    const isIt = (e: { partial: boolean; sender: string; raw_text: string }) => e.partial && e.sender === '+48600100200' && e.raw_text.startsWith('Efento: raport dobowy.');
+    await tail.waitFor('the partial message', (items) => items.some(isIt), 30_000);
+    expect(tail.items.filter((x) => x.partial && !isIt(x))).toEqual([]);
+    const e = tail.items.find(isIt)!;
     expect(e.kind).toBe('UNCLASSIFIED');
     expect(text.startsWith(e.raw_text.slice(0, 100))).toBe(true);
     expect(e.raw_text.length).toBeLessThan(text.length);

@@ -3,6 +3,7 @@
  * (supervision.ts), the sensors directory and the vendor templates, producing SmsEvents to sms.events.v1
  * keyed by sensor id with acks -1. No SMS at all for SMS_SILENCE_ALERT_S sets stam_sms_silent.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,9 @@ export interface SmsDriverOptions {
 }
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const pduSha = (pdu: string) => createHash('sha256').update(pdu.toUpperCase()).digest('hex');
+/** How long the PDUs of acknowledged long SMS are remembered (a part left on a SIM longer than this is read as new). */
+const ACKED_PARTS_KEEP_DAYS = 30;
 
 /** Reads and checks the vendor templates (every example must match); E_CONFIG names the file and template. */
 export function loadTemplates(file: string, timeZone: string): Template[] {
@@ -64,6 +68,17 @@ export function createSmsDriver(o: SmsDriverOptions) {
     run: (c) => modem.run(c), commandTimeoutMs: o.commandTimeoutMs, multipartTimeoutMs: o.multipartTimeoutMs, produce, log,
     interpret: (sms: ReceivedSms) => interpretSms(sms, { templates, directory: directory.get(), timeZone: o.timeZone }),
     received: () => { lastReceivedMs = Date.now(); m.lastReceived.set(lastReceivedMs / 1000); m.silent.set(0); },
+    remember: async (parts) => {
+      if (parts.length === 0) return;
+      await o.pool.query(
+        `INSERT INTO sms_acked_parts (pdu_sha, dedup_key) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (pdu_sha) DO NOTHING`,
+        [parts.map((p) => pduSha(p.pdu)), parts.map((p) => p.dedupKey)]);
+    },
+    remembered: async (pdus) => {
+      const byHash = new Map(pdus.map((p) => [pduSha(p), p]));
+      const { rows } = await o.pool.query<{ pdu_sha: string }>('SELECT pdu_sha FROM sms_acked_parts WHERE pdu_sha = ANY($1::text[])', [[...byHash.keys()]]);
+      return new Set(rows.map((r) => byHash.get(r.pdu_sha)!));
+    },
   });
 
   const modem = createModem({
@@ -82,6 +97,8 @@ export function createSmsDriver(o: SmsDriverOptions) {
       producer = await createProducer(o.kafka);
       await directory.start();
       await supervision.load();
+      await o.pool.query(`DELETE FROM sms_acked_parts WHERE acked_at < now() - make_interval(days => $1)`, [ACKED_PARTS_KEEP_DAYS])
+        .catch((err: Error) => log.warn({ err: err.message }, 'old acknowledged parts not purged'));
       m.lastReceived.set(lastReceivedMs / 1000);
       m.silent.set(0);
       timers.push(

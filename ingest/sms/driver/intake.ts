@@ -8,6 +8,9 @@
  * - A slot is never deleted blind: when the outcome of a delete is unknown (no answer, the modem reset, the
  *   port vanished) the slot may since hold a new message, so it is read again first and deleted only if it
  *   still holds the PDU that was acknowledged.
+ * - The parts of a long SMS are remembered (PostgreSQL, by PDU hash) once their message is acknowledged and
+ *   before they are deleted: a part left on the SIM by a crash in the middle of deleting is deleted when read
+ *   again, not joined into a partial copy of a message already produced.
  * - Nothing is dropped: a PDU that does not decode is produced as UNCLASSIFIED with the PDU as its text, a
  *   long SMS whose parts never all arrive is produced as what arrived, flagged partial.
  */
@@ -26,13 +29,17 @@ export interface IntakeDeps {
   interpret(sms: ReceivedSms): SmsEvent;
   /** Every SMS read (silence supervision). */
   received(): void;
+  /** Records the PDUs of acknowledged long SMS (before their slots are deleted). */
+  remember(parts: { pdu: string; dedupKey: string }[]): Promise<void>;
+  /** Which of these PDUs belong to a long SMS already acknowledged. */
+  remembered(pdus: string[]): Promise<Set<string>>;
   log: Logger;
   now?: () => number;
 }
 
 type SlotState = 'held' | 'sending' | 'acked' | 'verify';
 interface Slot { pdu: string; state: SlotState }
-interface Outgoing { event: SmsEvent; slots: number[]; smscTimeMs: number | null }
+interface Outgoing { event: SmsEvent; slots: number[]; smscTimeMs: number | null; long: boolean }
 
 /** A stored message as listed or read: its index, the TPDU length the modem announced, and its PDU. */
 export interface StoredEntry { index: number; length: number; pdu: string }
@@ -65,12 +72,12 @@ export function createIntake(d: IntakeDeps) {
 
   const gauge = () => m.pendingDeletes.set([...slots.values()].filter((s) => s.state !== 'held').length);
 
-  function queueEvent(event: SmsEvent, slotIds: number[], smscTimeMs: number | null): void {
+  function queueEvent(event: SmsEvent, slotIds: number[], smscTimeMs: number | null, long = false): void {
     for (const i of slotIds) { const s = slots.get(i); if (s) s.state = 'sending'; }
-    outbox.push({ event, slots: slotIds, smscTimeMs });
+    outbox.push({ event, slots: slotIds, smscTimeMs, long });
   }
 
-  function take(entry: StoredEntry): void {
+  function take(entry: StoredEntry, leftover: boolean): void {
     const known = slots.get(entry.index);
     if (known?.pdu === entry.pdu) return; // already on its way (or held for its other parts)
     if (known) {
@@ -90,6 +97,13 @@ export function createIntake(d: IntakeDeps) {
       return;
     }
     m.parts.inc({ encoding: part.encoding });
+    if (leftover && part.concat) {
+      // A part of a long SMS the broker already has (the driver died while deleting its parts): delete it.
+      slots.get(entry.index)!.state = 'acked';
+      m.deletes.inc({ outcome: 'leftover_part' });
+      d.log.info({ index: entry.index, sender: part.sender }, 'part of an acknowledged long SMS left on the SIM; deleting it');
+      return;
+    }
     for (const a of reassembly.add(now(), { slot: entry.index, part, pdu: entry.pdu })) emit(a);
   }
 
@@ -99,7 +113,7 @@ export function createIntake(d: IntakeDeps) {
       d.log.warn({ sender: a.sender, parts: a.parts.length, of: a.total, missing: a.missing }, 'long SMS emitted with parts missing');
     }
     const event = d.interpret({ sender: a.sender, text: a.text, smscTimeMs: a.smscTimeMs, partial: a.partial, observedAtMs: now() });
-    queueEvent(event, [...a.parts, ...a.copies].map((p) => p.slot), a.smscTimeMs);
+    queueEvent(event, [...a.parts, ...a.copies].map((p) => p.slot), a.smscTimeMs, a.total > 1);
   }
 
   async function deleteSlot(index: number): Promise<void> {
@@ -138,6 +152,8 @@ export function createIntake(d: IntakeDeps) {
     const t0 = performance.now();
     try {
       await d.produce(batch.map((o) => o.event));
+      const long = batch.filter((o) => o.long).flatMap((o) => o.slots.map((i) => ({ pdu: slots.get(i)?.pdu, dedupKey: o.event.dedup_key })));
+      await d.remember(long.filter((p): p is { pdu: string; dedupKey: string } => p.pdu !== undefined));
       failures = 0;
       m.produceSeconds.observe((performance.now() - t0) / 1000);
       for (const o of batch) {
@@ -150,7 +166,7 @@ export function createIntake(d: IntakeDeps) {
       outbox.unshift(...batch);
       m.produceErrors.inc();
       const wait = backoffMs(failures++, 200, 10_000);
-      d.log.warn({ err: (err as Error).message, events: batch.length, retryInMs: wait }, 'broker did not acknowledge SMS events; kept on the SIM, retrying');
+      d.log.warn({ err: (err as Error).message, events: batch.length, retryInMs: wait }, 'SMS events not acknowledged (or their parts not recorded); kept on the SIM, retrying');
       clearTimeout(retry);
       retry = setTimeout(() => void flush(), wait);
     } finally {
@@ -163,15 +179,43 @@ export function createIntake(d: IntakeDeps) {
   return {
     /** Stored messages from a listing or a read: new ones are decoded, joined and produced. */
     async accept(entries: StoredEntry[]): Promise<void> {
-      for (const e of entries) take(e);
+      const fresh = entries.filter((e) => slots.get(e.index)?.pdu !== e.pdu);
+      let leftovers = new Set<string>();
+      if (fresh.length > 0) {
+        try {
+          leftovers = await d.remembered(fresh.map((e) => e.pdu));
+        } catch (err) {
+          d.log.warn({ err: (err as Error).message }, 'acknowledged parts not readable; these messages wait on the SIM for the next sweep');
+          return;
+        }
+      }
+      for (const e of fresh) take(e, leftovers.has(e.pdu));
       await flush();
+      if (leftovers.size > 0) void runDeletes();
     },
     /** True when this slot's message is already in progress (a +CMTI for it needs no read). */
     busy(index: number): boolean { return slots.has(index) && slots.get(index)!.state !== 'verify'; },
-    /** Long SMS whose time ran out go out as partial. */
+    /**
+     * Long SMS whose time ran out go out as partial — unless every part held is one of a message already
+     * acknowledged (a copy read while that message was still on its way): those are only deleted.
+     */
     async sweepIncomplete(): Promise<void> {
-      for (const a of reassembly.due(now())) emit(a);
+      const due = reassembly.due(now());
+      if (due.length === 0) return;
+      let known = new Set<string>();
+      try {
+        known = await d.remembered(due.flatMap((a) => [...a.parts, ...a.copies].map((p) => p.pdu)));
+      } catch (err) {
+        d.log.warn({ err: (err as Error).message }, 'acknowledged parts not readable; incomplete long SMS emitted as partial');
+      }
+      for (const a of due) {
+        const held = [...a.parts, ...a.copies];
+        if (!held.every((p) => known.has(p.pdu))) { emit(a); continue; }
+        for (const p of held) { const s = slots.get(p.slot); if (s) s.state = 'acked'; }
+        m.deletes.inc({ outcome: 'leftover_part' }, held.length);
+      }
       await flush();
+      await runDeletes();
     },
     /** After the modem is back: retry unconfirmed deletes and anything not yet acknowledged. */
     async resume(): Promise<void> {
