@@ -67,9 +67,10 @@ describe('SMS intake: modem faults lose nothing', () => {
     expect(await metric(ops, 'stam_sms_modem_inits_total{outcome="ok"}')).toBeGreaterThanOrEqual(2);
   });
 
-  it('a store that filled up before the driver started is drained, and what the network held lands and is read too', async () => {
+  it('a store that filled up before the driver started is drained, and what the network held lands and is read too (slots from 0)', async () => {
     const texts = Array.from({ length: 12 }, (_, i) => `BLULOG: Niski poziom baterii rejestratora 99${i}`);
-    const { modem, ingest } = await rig({}, { capacity: 8 }, (m) => { for (const t of texts) m.deliver({ from: '+48600100300', text: t }); });
+    const { modem, ingest } = await rig({}, { capacity: 8, firstIndex: 0 }, (m) => { for (const t of texts) m.deliver({ from: '+48600100300', text: t }); });
+    expect(modem.stored()[0]!.index).toBe(0);
     expect(modem.store.queued).toBe(4);
     await modemReady(ingest);
     await waitUntil('all twelve recorded', async () => (await onceEach(texts)).every((n) => n >= 1), 60_000, 250);
