@@ -65,17 +65,23 @@ describe('SMS intake: modem faults lose nothing', () => {
     expect(await metric(ops, 'stam_sms_garbage_lines_total')).toBeGreaterThan(10);
     expect(await metric(ops, 'stam_sms_modem_resets_total')).toBeGreaterThanOrEqual(1);
     expect(await metric(ops, 'stam_sms_modem_inits_total{outcome="ok"}')).toBeGreaterThanOrEqual(2);
+    expect(await metric(ops, 'stam_sms_signal_rssi')).toBe(21); // AT+CSQ of the simulated modem
+    expect(await metric(ops, 'stam_sms_storage_total')).toBe(50); // AT+CPMS?
   });
 
   it('a store that filled up before the driver started is drained, and what the network held lands and is read too (slots from 0)', async () => {
     const texts = Array.from({ length: 12 }, (_, i) => `BLULOG: Niski poziom baterii rejestratora 99${i}`);
-    const { modem, ingest } = await rig({}, { capacity: 8, firstIndex: 0 }, (m) => { for (const t of texts) m.deliver({ from: '+48600100300', text: t }); });
+    const { modem, ingest, ops } = await rig({ SMS_SILENCE_ALERT_S: '2' }, { capacity: 8, firstIndex: 0 }, (m) => { for (const t of texts) m.deliver({ from: '+48600100300', text: t }); });
     expect(modem.stored()[0]!.index).toBe(0);
     expect(modem.store.queued).toBe(4);
     await modemReady(ingest);
     await waitUntil('all twelve recorded', async () => (await onceEach(texts)).every((n) => n >= 1), 60_000, 250);
     await waitUntil('store and network empty', () => modem.store.used === 0 && modem.store.queued === 0, 30_000);
     expect(await onceEach(texts)).toEqual(texts.map(() => 1));
+    // No SMS for SMS_SILENCE_ALERT_S: the silence metric an alert rule uses; the next SMS clears it.
+    await waitUntil('silence reported', async () => (await metric(ops, 'stam_sms_silent')) === 1, 15_000, 250);
+    modem.deliver({ from: '+48600100300', text: 'BLULOG: Niski poziom baterii rejestratora 42' });
+    await waitUntil('silence over', async () => (await metric(ops, 'stam_sms_silent')) === 0, 15_000, 100);
   });
 
   it('the device vanishing past the supervision time is a modem-down alarm, restored when it is back; readiness follows; nothing is lost', async () => {
