@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 
-const modules = 'schemas|domain|ingest/satel/protocol|ingest/satel/driver|ingest/sms|processors|gateway|commands|simulator|load-tests|platform|cli';
+const modules = 'schemas|domain|ingest/satel/protocol|ingest/satel/driver|ingest/sms/core|ingest/sms/driver|processors|gateway|commands|simulator|load-tests|platform|cli';
 /** Modules talk through their index.ts; the pure leaves of platform/ may be imported on their own. */
 const deepImports = [
   {
@@ -17,6 +17,14 @@ const deepImports = [
   {
     regex: '^\\.\\./(protocol|driver)/(?!index\\.ts$)',
     message: 'The Satel driver and codec talk through each other\'s index.ts.',
+  },
+  {
+    regex: '^(\\.\\./)+ingest/sms/(?!(core|driver)/)',
+    message: 'ingest/sms has two entry points: core/index.ts (AT, PDU, multipart, templates: pure) and driver/index.ts (serial port, broker, database).',
+  },
+  {
+    regex: '^\\.\\./(core|driver)/(?!index\\.ts$)',
+    message: 'The SMS driver and core talk through each other\'s index.ts.',
   },
 ];
 
@@ -36,14 +44,39 @@ const pureCodec = [
 ];
 
 /**
+ * The SMS core is pure like the Satel codec: the modem driver, the gateway's Efento webhook and the modem
+ * simulator are built on it. It may read the SmsEvent contract's types (erased at run time), nothing else.
+ */
+const pureSmsCore = [
+  {
+    regex: '^\\.\\./(?!\\.\\./\\.\\./platform/(errors|validate)\\.ts$|\\.\\./\\.\\./schemas/index\\.ts$)',
+    message: 'ingest/sms/core is pure: it imports nothing of the project but platform/errors.ts and platform/validate.ts (and the types of schemas/index.ts).',
+  },
+  { regex: '^\\.\\./\\.\\./\\.\\./schemas/index\\.ts$', allowTypeImports: true, message: 'ingest/sms/core takes only types from schemas/index.ts (the codec loads avsc and reads files).' },
+  {
+    regex: '^(node:)?(net|tls|dgram|http|https|http2|fs|fs/promises|child_process|cluster|worker_threads)$',
+    message: 'ingest/sms/core does no I/O: the serial port, files and the broker belong to ingest/sms/driver.',
+  },
+  { regex: '^(serialport|@serialport/.*|kafkajs|pg|ioredis)$', message: 'ingest/sms/core does no I/O: serial ports, brokers and databases belong to ingest/sms/driver.' },
+];
+
+/**
  * The simulator runs without the centre: the codec and the platform leaves that load no client library
  * (logger and metrics too, because a simulator process logs and is scraped).
  */
 const simulatorOnly = [
   {
     // Any depth (simulator/fcm/ too): every `../` is taken before the allowed targets are looked for.
-    regex: '^(\\.\\./)+(?!\\.\\./)(?!ingest/satel/protocol/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
-    message: 'The simulator imports only ingest/satel/protocol/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults (never platform/index.ts: it loads pg, kafkajs and ioredis).',
+    regex: '^(\\.\\./)+(?!\\.\\./)(?!ingest/satel/protocol/index\\.ts$|ingest/sms/core/index\\.ts$|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts$)',
+    message: 'The simulator imports only ingest/satel/protocol/index.ts, ingest/sms/core/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults (never platform/index.ts: it loads pg, kafkajs and ioredis).',
+  },
+];
+
+/** The modem simulator (simulator/modem/) one folder down: the same pure imports, and nothing of the panel simulator. */
+const modemSimulatorOnly = [
+  {
+    regex: '^\\.\\./(?!\\.\\./(ingest/sms/core/index\\.ts|platform/(errors|random|time|validate|logger|metrics|simulator-defaults)\\.ts)$)',
+    message: 'simulator/modem imports only ingest/sms/core/index.ts and the platform leaves errors, random, time, validate, logger, metrics and simulator-defaults.',
   },
 ];
 
@@ -82,6 +115,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: [...deepImports, ...pureCodec] }] },
   },
   {
+    files: ['ingest/sms/core/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: [...deepImports, ...pureSmsCore] }] },
+  },
+  {
     files: ['simulator/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
@@ -89,6 +127,10 @@ export default tseslint.config(
         patterns: simulatorOnly,
       }],
     },
+  },
+  {
+    files: ['simulator/modem/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: oneValidator, patterns: modemSimulatorOnly }] },
   },
   {
     files: ['load-tests/**/*.ts'],

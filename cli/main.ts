@@ -4,6 +4,7 @@ import { configOrExit, ensureTopics, roleContext } from './context.ts';
 import { migrateRole, runRole, startAlarmProcessor, startGateway, startOutboxRelay, startSatelIngest } from './roles.ts';
 import { startCommandProcessor } from './commands-role.ts';
 import { startNotifier } from './notifier-role.ts';
+import { startSmsIngest } from './sms-role.ts';
 import { FAKE_FCM_DIR, startSimulatorRole, simulatorOptions } from './simulator.ts';
 import { ensureFakeFcmFiles } from '../simulator/index.ts';
 import { stackDown, stackReplicaUp, stackUp } from '../infra/stack.ts';
@@ -34,9 +35,11 @@ program.command('command-processor').description('record arm/disarm command resu
   .action(() => runRole('command-processor', startCommandProcessor));
 program.command('notifier').description('push CRITICAL alarms to field staff\'s phones through FCM (RabbitMQ notifications.push)')
   .action(() => runRole('notifier', startNotifier));
+program.command('sms-ingest').description('read temperature-alarm SMS from the GSM modem (SMS_MODEM_DEVICE) and produce sms.events.v1')
+  .action(() => runRole('sms-ingest', startSmsIngest));
 program.command('gateway').description('operator REST API, WebSocket stream and console (GATEWAY_PORT)').action(() => runRole('gateway', startGateway));
 
-simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1)'))
+simulatorOptions(program.command('simulator').description('ETHM-1 panel simulator: panel i listens on 127.0.0.1:(port+i-1); --modem: also a GSM modem on a pty'))
   .action((o: Record<string, unknown>) => runRole('simulator', (ctx) => startSimulatorRole(ctx, o)));
 
 const stack = program.command('stack').description('local services: PostgreSQL, Redis, RabbitMQ and the Kafka broker');
@@ -93,12 +96,20 @@ program.command('all')
       await ctx.close();
       const sup = createSupervisor({ log, pretty: true });
       const push = pushDemo(config);
-      sup.start({ role: 'simulator', args: push.simulatorArgs });
+      // SMS: the modem on SMS_MODEM_DEVICE, or (unset) the simulator's modem on its pty, which sms-ingest then opens.
+      const simulatedModem = config.FEATURE_SMS_ENABLED && config.SMS_MODEM_DEVICE === undefined;
+      sup.start({ role: 'simulator', args: [...push.simulatorArgs, ...(simulatedModem ? ['--modem'] : [])] });
       for (const role of ['alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
       if (config.FEATURE_PUSH_ENABLED) sup.start({ role: 'notifier', env: push.notifierEnv });
+      if (config.FEATURE_SMS_ENABLED) sup.start({ role: 'sms-ingest' });
       const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
       // The password stays in its file: a log is read by many and kept long.
       log.info(`operator console: ${url}${creds ? `  login: ${creds.username} (password in ${DEMO_CREDENTIALS})` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
+      if (config.FEATURE_SMS_ENABLED) {
+        log.info(simulatedModem
+          ? `GSM modem: simulated on ${config.SIMULATOR_MODEM_DEVICE} (send an SMS: POST http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/modem/sms)`
+          : `GSM modem: ${config.SMS_MODEM_DEVICE} (no modem simulator)`);
+      }
       const stop = async (signal: string) => {
         log.info({ signal }, 'stopping all roles');
         await sup.stop();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { configureSecrets, createProducer, ensureDatabase, migrate, runService, type Service } from '../platform/index.ts';
 import { createAlarmProcessor, createOutboxRelay, declarePushTopology, seedRulesIfEmpty } from '../processors/index.ts';
-import { KeyRing, buildGateway, createAlarmStream, createReportDatabases, settingsFromConfig } from '../gateway/index.ts';
+import { KeyRing, buildGateway, createAlarmStream, createEfentoIntake, createReportDatabases, settingsFromConfig } from '../gateway/index.ts';
 import { createSatelDriver } from '../ingest/satel/driver/index.ts';
 import { openAmqpLink } from '../commands/index.ts';
 import { ensureTopics, roleContext, type RoleContext } from './context.ts';
@@ -113,10 +113,13 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
     primaryUrl: config.DATABASE_URL, replicaUrl: config.DATABASE_REPLICA_URL, poolSize: config.REPORTS_POOL_SIZE,
     statementTimeoutMs: config.REPORTS_STATEMENT_TIMEOUT_MS, maxLagS: config.REPORTS_MAX_LAG_S, log: ctx.log,
   });
+  // FEATURE_SMS_ENABLED: Efento Cloud alert webhooks go into sms.events.v1 like an SMS.
+  const smsProducer = config.FEATURE_SMS_ENABLED ? await createProducer(ctx.kafka()) : undefined;
+  const efento = smsProducer ? createEfentoIntake({ pool: ctx.pool(), producer: smsProducer, topicPrefix: config.KAFKA_TOPIC_PREFIX, secret: config.SMS_EFENTO_WEBHOOK_SECRET }) : undefined;
   const app = await buildGateway({
     pool: ctx.pool(), redis: ctx.redis(), keys, log: ctx.log, checks: ctx.checks, lifecycle: ctx.lifecycle,
     settings: settingsFromConfig(config), commands: commands.options,
-    reports: { databases: reportDbs, claimDeadlineS: config.REPORTS_CLAIM_DEADLINE_S, log: ctx.log }, ...(stream ? { stream } : {}),
+    reports: { databases: reportDbs, claimDeadlineS: config.REPORTS_CLAIM_DEADLINE_S, log: ctx.log }, ...(stream ? { stream } : {}), ...(efento ? { efento } : {}),
   });
   if (stream) {
     await stream.start();
@@ -132,6 +135,7 @@ export const startGateway = async (ctx: RoleContext): Promise<Service> => {
       await stream?.stop();
       await commands.close();
       await reportDbs.close();
+      await smsProducer?.disconnect();
       keys.close();
     },
   };

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hashPassword } from '../gateway/index.ts';
 import { SEALED, encryptSecret, type Config, type Logger, type Pool } from '../platform/index.ts';
+import { seedDemoSensors } from './seed-sms.ts';
 
 export interface DemoCredentials { username: string; password: string }
 
@@ -44,6 +45,7 @@ export async function seedDemo(pool: Pool, config: Config, log: Logger, credenti
     );
     await pool.query(`INSERT INTO partitions (panel_id, number, name) VALUES ($1, 1, 'Main') ON CONFLICT DO NOTHING`, [panelId]);
   }
+  await seedDemoSensors(pool);
   let creds: DemoCredentials;
   if (existsSync(credentialsFile)) {
     creds = JSON.parse(readFileSync(credentialsFile, 'utf8')) as DemoCredentials;

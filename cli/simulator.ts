@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import type { Config, Service } from '../platform/index.ts';
-import { createFakeFcm, createSimulator, type FakeFcm } from '../simulator/index.ts';
+import { createFakeFcm, createModemSimulator, createSimulator, type FakeFcm } from '../simulator/index.ts';
 import type { RoleContext } from './context.ts';
 
 /** `stam simulator` flags; defaults come from SIMULATOR_* variables so `stam all` and the seed agree. */
@@ -19,7 +20,10 @@ export function simulatorOptions(cmd: Command): Command {
     .option('--scenario <file>', 'a scenario file to run after start (see simulator/scenarios/)')
     .option('--fcm', 'also run the fake FCM (HTTP v1 over HTTPS) on SIMULATOR_FCM_PORT')
     .option('--fcm-only', 'run only the fake FCM, no panels')
-    .option('--fcm-dir <dir>', `the fake FCM's CA, certificate and service account (default ${FAKE_FCM_DIR})`);
+    .option('--fcm-dir <dir>', `the fake FCM's CA, certificate and service account (default ${FAKE_FCM_DIR})`)
+    .option('--modem', 'also simulate a GSM modem on a pty (socat) at --modem-device; its control API under /modem')
+    .option('--modem-device <path>', 'the pty link the modem simulator creates (default SIMULATOR_MODEM_DEVICE)')
+    .option('--modem-capacity <n>', 'slots of the simulated SIM store (default 50)');
 }
 
 /** Where the fake FCM of the demo keeps its CA (NODE_EXTRA_CA_CERTS) and service account (FCM_CREDENTIALS_FILE). */
@@ -40,6 +44,12 @@ export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unk
     await ctx.startOps();
     return fcm!;
   }
+  const modem = o.modem
+    ? createModemSimulator({
+      device: resolve((o.modemDevice as string | undefined) ?? config.SIMULATOR_MODEM_DEVICE), log: ctx.log,
+      ...(o.modemCapacity ? { capacity: Number(o.modemCapacity) } : {}),
+    })
+    : undefined;
   const sim = createSimulator({
     panels: Number(o.panels ?? config.SIMULATOR_PANELS),
     basePort: Number(o.port ?? config.SIMULATOR_PORT),
@@ -53,9 +63,10 @@ export async function startSimulatorRole(ctx: RoleContext, o: Record<string, unk
     ...(o.exitDelayMs ? { exitDelayMs: Number(o.exitDelayMs) } : {}),
     ...(o.scenario ? { scenario: o.scenario as string } : {}),
     log: ctx.log,
+    ...(modem ? { modem } : {}),
   });
   await ctx.startOps();
   await sim.start();
-  ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl }, 'simulator serving panels');
+  ctx.log.info({ panels: sim.ports.length, firstPort: sim.ports[0], control: sim.controlUrl, modem: modem?.device }, 'simulator serving panels');
   return { stop: async () => { await sim.stop(); await fcm?.stop(); } };
 }

@@ -141,3 +141,41 @@ describe('recording: fencing and duplicates', () => {
     expect(planRecords([zone('ZONE_ALARM', 1, T0, { fencing: 0 })], () => undefined).stale).toEqual([false]);
   });
 });
+
+describe('the alarm decision for SMS (the same rules as for panels)', () => {
+  const sms = (kind: string, sensorRef: string, atMs: number): NormalizedEvent => {
+    seq++;
+    return {
+      eventId: `s${seq}`, dedupKey: `sms${seq}`, source: 'sms', kind, objectNumber: 0, panelId: null, sensorRef,
+      panelTimeMs: atMs, observedAtMs: atMs, fencing: 0, trace: null, payload: {},
+    };
+  };
+  const view = (d: AlarmDecision) => d.changes.map((c) => ({ title: c.alarm.title, severity: c.alarm.severity, events: c.alarm.event_count, restores: c.alarm.restore_count }));
+
+  it('temperature alarms bundle per sensor and each sensor\'s restore restores its own alarm', () => {
+    const d = decide([
+      sms('TEMPERATURE_ALARM', 'EF-1', T0), sms('TEMPERATURE_ALARM', 'EF-2', T0 + MIN), sms('TEMPERATURE_ALARM', 'EF-1', T0 + 2 * MIN),
+      sms('TEMPERATURE_RESTORE', 'EF-1', T0 + 3 * MIN),
+    ]);
+    expect(view(d)).toEqual([
+      { title: 'Temperature alarm EF-1', severity: 'CRITICAL', events: 2, restores: 1 },
+      { title: 'Temperature alarm EF-2', severity: 'CRITICAL', events: 1, restores: 0 },
+    ]);
+  });
+
+  it('an unrecognised SMS is a WARNING alarm of its own beside the sensor\'s temperature alarm; a restore with nothing open changes nothing', () => {
+    const d = decide([sms('TEMPERATURE_RESTORE', 'EF-3', T0), sms('TEMPERATURE_ALARM', 'EF-3', T0 + MIN), sms('UNCLASSIFIED', 'EF-3', T0 + 2 * MIN)]);
+    expect(view(d)).toEqual([
+      { title: 'Temperature alarm EF-3', severity: 'CRITICAL', events: 1, restores: 0 },
+      { title: 'Unrecognised SMS (EF-3)', severity: 'WARNING', events: 1, restores: 0 },
+    ]);
+  });
+
+  it('the modem down is a CRITICAL alarm, restored by MODEM_RESTORED; a battery replaced restores low battery', () => {
+    const d = decide([sms('MODEM_DOWN', 'modem', T0), sms('MODEM_RESTORED', 'modem', T0 + MIN), sms('LOW_BATTERY', 'BL-1', T0), sms('BATTERY_RESTORED', 'BL-1', T0 + MIN)]);
+    expect(view(d)).toEqual([
+      { title: 'GSM modem down', severity: 'CRITICAL', events: 1, restores: 1 },
+      { title: 'Sensor battery low BL-1', severity: 'WARNING', events: 1, restores: 1 },
+    ]);
+  });
+});

@@ -11,6 +11,7 @@ import { commandRoutes } from './commands-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { authRoutes } from './auth-routes.ts';
 import { deviceRoutes } from './devices-routes.ts';
+import { efentoRoutes } from './efento-routes.ts';
 import { ErrorBody, HTTP_STATUS, type GatewayDeps, type RouteDeps } from './http.ts';
 import { objectRoutes } from './objects-routes.ts';
 import { sweepExpiredModes } from './objects-store.ts';
@@ -122,6 +123,7 @@ export async function buildGateway(input: GatewayDeps) {
   auditRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
   if (deps.reports) reportRoutes(app, deps.reports);
+  if (deps.efento) await efentoRoutes(app, deps.efento);
   live.realtime = realtimeRoutes(app, deps, auth);
 
   let sweeper: NodeJS.Timeout | undefined;

@@ -13,10 +13,15 @@ const SensorFields = {
   sender: Type.String({ minLength: 1, maxLength: 32, description: 'phone number or alphanumeric sender of its SMS' }),
   sensor_ref: Type.String({ minLength: 1, maxLength: 64, description: 'the vendor id/serial as it appears in the SMS' }),
   name: Type.String({ minLength: 1, maxLength: 200 }),
+  template: Type.Optional(Type.Union([Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }), Type.Null()], { description: 'config/sms-templates.yaml template its SMS are tried with first' })),
+  aliases: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20, description: 'other names its SMS or Efento Cloud use for it' })),
 };
 const SensorCreate = Type.Object(SensorFields, { additionalProperties: false });
 const SensorUpdate = Type.Partial(Type.Object(SensorFields), { additionalProperties: false, minProperties: 1 });
-const SensorOut = Type.Object({ id: Type.Integer(), object_id: Type.Integer(), vendor: Type.String(), sender: Type.String(), sensor_ref: Type.String(), name: Type.String() });
+const SensorOut = Type.Object({
+  id: Type.Integer(), object_id: Type.Integer(), vendor: Type.String(), sender: Type.String(), sensor_ref: Type.String(), name: Type.String(),
+  template: Type.Union([Type.String(), Type.Null()]), aliases: Type.Array(Type.String()),
+});
 
 const RecorderFields = {
   object_id: Type.Integer({ minimum: 1 }),

@@ -1,7 +1,11 @@
 import { SEALED, decryptSecret, encryptSecret, inTransaction, writeAudit, type AuditActor, type Pool, type SecretBox } from '../platform/index.ts';
 import { clientErrors, objectIdOf, updateColumns } from './crud.ts';
 
-export interface SensorFields { object_id: number; vendor: 'efento' | 'blulog' | 'other'; sender: string; sensor_ref: string; name: string }
+export interface SensorFields {
+  object_id: number; vendor: 'efento' | 'blulog' | 'other'; sender: string; sensor_ref: string; name: string;
+  /** SMS intake (migration 009): the template tried first, other names in SMS texts. */
+  template?: string | null; aliases?: string[];
+}
 export type SensorRecord = { id: number } & SensorFields;
 
 export interface RecorderFields { object_id: number; name: string; host: string; port: number; login: string; password: string }
@@ -79,8 +83,12 @@ export function createDeviceStore(deps: { pool: Pool; secrets?: SecretBox | unde
   const open = (sealed: Buffer): string => (deps.secrets ? deps.secrets.decrypt(sealed, where) : decryptSecret(sealed, where));
 
   const sensors: DeviceTable<SensorRecord, SensorFields, Partial<SensorFields>> = deviceTable(pool, {
-    table: 'sensors', noun: 'sensor', select: 'id, object_id, vendor, sender, sensor_ref, name', columns: ['object_id', 'vendor', 'sender', 'sensor_ref', 'name'],
-    insert: (b: SensorFields) => ({ columns: ['object_id', 'vendor', 'sender', 'sensor_ref', 'name'], values: [b.object_id, b.vendor, b.sender, b.sensor_ref, b.name] }),
+    table: 'sensors', noun: 'sensor', select: 'id, object_id, vendor, sender, sensor_ref, name, template, aliases',
+    columns: ['object_id', 'vendor', 'sender', 'sensor_ref', 'name', 'template', 'aliases'],
+    insert: (b: SensorFields) => ({
+      columns: ['object_id', 'vendor', 'sender', 'sensor_ref', 'name', 'template', 'aliases'],
+      values: [b.object_id, b.vendor, b.sender, b.sensor_ref, b.name, b.template ?? null, b.aliases ?? []],
+    }),
   });
 
   const recorders: DeviceTable<RecorderRecord, RecorderFields, Partial<RecorderFields>> = deviceTable(pool, {

@@ -7,6 +7,7 @@ import type { Permission, Principal } from './rbac.ts';
 import type { GatewaySettings } from './settings.ts';
 import type { ReportsOptions } from './reports/index.ts';
 import type { AlarmStream } from './stream.ts';
+import type { EfentoIntake } from './efento-store.ts';
 
 declare module 'fastify' {
   interface FastifyRequest { user?: Claims; principal?: Principal }
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   commands?: CommandApiOptions;
   /** Reports on the read replica (gateway/reports/); the routes are absent without it. */
   reports?: ReportsOptions;
+  /** Efento Cloud alert webhooks into the SMS path (FEATURE_SMS_ENABLED); the route is absent without it. */
+  efento?: EfentoIntake;
 }
 
 /** Deps as route modules see them: settings filled in. */
@@ -43,7 +46,7 @@ export type RouteDeps = Omit<GatewayDeps, 'settings'> & { settings: GatewaySetti
 export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_VALIDATION: 400, E_AUTH_INVALID: 401, E_AUTH_TOKEN: 401, E_AUTH_REFRESH: 401, E_WS_TICKET: 401, E_FORBIDDEN: 403,
   E_NOT_FOUND: 404, E_ALARM_CONFLICT: 409, E_ALARM_OWNER: 409, E_CONFLICT: 409, E_AUTH_LOCKED: 423, E_AUTH_THROTTLED: 429,
-  E_DB_UNAVAILABLE: 503, E_UNAVAILABLE: 503,
+  E_DB_UNAVAILABLE: 503, E_UNAVAILABLE: 503, E_SMS_WEBHOOK: 401,
 };
 
 export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }, { $id: 'Error' });

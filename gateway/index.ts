@@ -15,3 +15,5 @@ export { rotateStoredSecrets } from './secret-store.ts';
 export { ROLES } from './rbac.ts';
 export { createReportDatabases } from './reports/index.ts';
 export type { ReportDatabases } from './reports/index.ts';
+export { createEfentoIntake } from './efento-store.ts';
+export type { EfentoIntake } from './efento-store.ts';

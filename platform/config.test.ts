@@ -48,4 +48,12 @@ describe('configuration', () => {
     expect(JSON.stringify(view)).not.toMatch(/s3cret|:pw@/);
     expect(view.RABBITMQ_URL).toBe('amqp://stam:***@mq:5672');
   });
+
+  it('never shows the Efento webhook secret, and reads the SMS settings with their defaults', () => {
+    const c = loadConfig({ SMS_EFENTO_WEBHOOK_SECRET: 'efento-shared-secret-123' });
+    expect(JSON.stringify(safeConfigView(c))).not.toMatch(/efento-shared-secret-123/);
+    expect(c).toMatchObject({ SMS_MODEM_BAUD: 115_200, SMS_SILENCE_ALERT_S: 3600, SMS_MODEM_STORAGE: 'SM' });
+    expect(c.SMS_MODEM_DEVICE).toBeUndefined();
+    expect(() => loadConfig({ SMS_MODEM_BAUD: 'fast' })).toThrow(/SMS_MODEM_BAUD must be integer/);
+  });
 });

@@ -117,6 +117,21 @@ export const ConfigSchema = Type.Object({
   NOTIFIER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'push jobs sent at once (each holds a PostgreSQL connection while FCM answers)' }),
   DEVICE_STALE_DAYS: Type.Integer({ minimum: 1, default: 270, description: 'device tokens not registered or refreshed for this long are pruned (FCM treats them as stale)' }),
   SIMULATOR_FCM_PORT: Port(SIMULATOR_DEFAULTS.fcmPort, 'fake FCM (HTTPS) of `stam simulator --fcm` and `npm start`'),
+  SMS_MODEM_DEVICE: Type.Optional(Type.String({ minLength: 1, description: 'serial device of the GSM modem (e.g. /dev/ttyUSB0); unset: `stam all` runs the modem simulator and points sms-ingest at it' })),
+  SMS_MODEM_BAUD: Type.Integer({ minimum: 300, maximum: 4_000_000, default: 115_200 }),
+  SMS_MODEM_STORAGE: Type.Union([Type.Literal('SM'), Type.Literal('ME'), Type.Literal('MT')], { default: 'SM', description: 'message store: SM (SIM), ME (modem), MT (both)' }),
+  SMS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 5000, description: 'one AT command to its final result (listing the whole store may take ten times as long)' }),
+  SMS_SUPERVISION_S: Type.Integer({ minimum: 1, default: 60, description: 'a modem unreachable longer than this is an alarm (MODEM_DOWN), as a lost panel link is' }),
+  SMS_HEARTBEAT_S: Type.Integer({ minimum: 1, maximum: 3600, default: 10, description: 'signal (AT+CSQ) and storage use (AT+CPMS?) read this often; no answer re-runs the init sequence' }),
+  SMS_DRAIN_INTERVAL_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 60, description: 'list every stored message (AT+CMGL=4) this often, besides the start-up sweep and each +CMTI' }),
+  SMS_MULTIPART_TIMEOUT_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'a long SMS still missing parts this long after its first one is emitted as what arrived, flagged partial' }),
+  SMS_SILENCE_ALERT_S: Type.Integer({ minimum: 1, default: 3600, description: 'no SMS at all for this long sets stam_sms_silent to 1 (for an alert rule)' }),
+  SMS_REOPEN_MAX_S: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'longest wait between attempts to reopen a modem port that vanished (backoff from 1 s)' }),
+  SMS_SENSOR_REFRESH_S: Type.Integer({ minimum: 1, default: 30, description: 'how often sms-ingest re-reads the sensors table' }),
+  SMS_TEMPLATES_FILE: Type.String({ default: 'config/sms-templates.yaml', description: 'vendor SMS formats (relative paths from the project root)' }),
+  SMS_TIME_ZONE: Type.String({ default: 'Europe/Warsaw', description: 'zone of the times written in SMS texts' }),
+  SMS_EFENTO_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'shared secret Efento Cloud sends as header X-Webhook-Secret to POST /api/ingest/efento (unset: the webhook answers 503); never logged' })),
+  SIMULATOR_MODEM_DEVICE: Type.String({ default: SIMULATOR_DEFAULTS.modemDevice, description: 'pty link the modem simulator creates (stam simulator --modem, npm start)' }),
 
   FEATURE_REALTIME_ENABLED: Flag('gateway WebSocket stream'),
   FEATURE_PUSH_ENABLED: Flag('FCM push of CRITICAL alarms'),
@@ -166,7 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flagsPath = env
 }
 
 /** Settings whose values are secrets: never printed, whatever their name. */
-const SECRET_SETTINGS = new Set(['SECRETS_KEYS']);
+const SECRET_SETTINGS = new Set(['SECRETS_KEYS', 'SMS_EFENTO_WEBHOOK_SECRET']);
 
 /** Names of the variables whose values must never be printed. */
 export function safeConfigView(config: Config): Record<string, unknown> {

@@ -42,6 +42,9 @@ export const ErrorCodes = {
   E_FCM_CREDENTIAL: { message: 'FCM credential refused (service account, token endpoint or FCM authentication)', retryable: false },
   E_FCM_UNAVAILABLE: { message: 'FCM or its token endpoint unavailable, over quota or failing', retryable: true },
   E_FCM_REJECTED: { message: 'FCM rejected the message itself (payload, options)', retryable: false },
+  E_SMS_PDU: { message: 'SMS PDU does not decode (malformed, truncated or not an SMS-DELIVER)', retryable: false },
+  E_SMS_MODEM: { message: 'GSM modem did not answer as expected (ERROR, timeout, reset or port gone)', retryable: true },
+  E_SMS_WEBHOOK: { message: 'Efento webhook refused (missing or wrong shared secret, or not configured)', retryable: false },
 } as const satisfies Record<string, { message: string; retryable: boolean; keepsLink?: true }>;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -12,4 +12,6 @@ export const SIMULATOR_DEFAULTS = {
   userCode: '1234',
   /** The fake FCM (HTTPS) of `stam simulator --fcm`. */
   fcmPort: 7_443,
+  /** The pty link the modem simulator creates (socat), which sms-ingest opens when SMS_MODEM_DEVICE is unset. */
+  modemDevice: '.data/modem/ttyGSM0',
 } as const;

@@ -106,14 +106,16 @@ async function loadRoutes(db: PoolClient, events: NormalizedEvent[]): Promise<Ro
     for (const r of rows) panels.set(r.id, { objectId: r.object_id, test: r.test_mode, service: r.service_mode_active, fencing: r.fencing });
   }
   if (sensorRefs.length > 0) {
+    // The catch-all sensor '*' (migration 009, the "unknown senders" object) takes what no sensor claims.
     const { rows } = await db.query<{ sensor_ref: string; object_id: number; test_mode: boolean; service_mode_active: boolean }>(
       `SELECT s.sensor_ref, s.object_id, o.test_mode, o.service_mode_active FROM sensors s JOIN objects o ON o.id = s.object_id
-        WHERE s.sensor_ref = ANY($1::text[])`,
+        WHERE s.sensor_ref = ANY($1::text[]) OR s.sensor_ref = '*'`,
       [sensorRefs],
     );
     for (const r of rows) sensors.set(r.sensor_ref, { objectId: r.object_id, test: r.test_mode, service: r.service_mode_active, fencing: 0 });
   }
-  return (e) => (e.panelId !== null ? panels.get(e.panelId) : e.sensorRef !== null ? sensors.get(e.sensorRef) : undefined);
+  const unclaimed = sensors.get('*');
+  return (e) => (e.panelId !== null ? panels.get(e.panelId) : e.sensorRef !== null ? sensors.get(e.sensorRef) ?? unclaimed : undefined);
 }
 
 /** Inserts the picked events; returns the row id of each one new here (or upgraded from stale), by dedup_key. */

@@ -41,7 +41,7 @@ const TS_FIELDS = {
   SmsEvent: {
     event_id: 'required', sensor_id: 'required', sender: 'required', kind: 'required', value: 'nullable', unit: 'nullable',
     threshold: 'nullable', raw_text: 'required', sensor_time: 'nullable', observed_at: 'required', dedup_key: 'required',
-    trace: 'nullable',
+    trace: 'nullable', direction: 'nullable', template: 'nullable', smsc_time: 'nullable', partial: 'required',
   },
 } as const satisfies FieldTable;
 

@@ -29,6 +29,7 @@ export type CommandStatus = (typeof COMMAND_STATUSES)[number];
 
 export const SMS_EVENT_KINDS = [
   'TEMPERATURE_ALARM', 'TEMPERATURE_RESTORE', 'LOW_BATTERY', 'CONNECTION_LOST', 'UNCLASSIFIED', 'UNKNOWN',
+  'BATTERY_RESTORED', 'CONNECTION_RESTORED', 'MODEM_DOWN', 'MODEM_RESTORED',
 ] as const;
 export type SmsEventKind = (typeof SMS_EVENT_KINDS)[number];
 
@@ -129,6 +130,10 @@ export interface SmsEvent {
   observed_at: EpochMs;
   dedup_key: string;
   trace: Trace | null;
+  direction: string | null;
+  template: string | null;
+  smsc_time: EpochMs | null;
+  partial: boolean;
 }
 
 /** The value type of each topic schema, by schema name. */

@@ -15,6 +15,8 @@ import { RateRequestSchema } from './rate.ts';
 import { parseScenario, validateScenario, type Scenario } from './scenario.ts';
 import type { PanelServerStats } from './server.ts';
 import type { TraceRing } from './traces.ts';
+import type { ModemSimulator } from './modem/index.ts';
+import { modemRoutes } from './modem/control-routes.ts';
 
 export type PanelInfo = {
   panel: number;
@@ -73,7 +75,7 @@ function body<T extends TSchema>(schema: T, raw: unknown): Static<T> {
   }
 }
 
-function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined } = {}): FastifyInstance {
+function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined; modem?: ModemSimulator | undefined } = {}): FastifyInstance {
   const loggerInstance: FastifyBaseLogger | undefined = opts.log?.child({ component: 'simulator-control' });
   const app = Fastify({ loggerInstance, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, text, done) => done(null, text));
@@ -148,13 +150,16 @@ function buildControlApp(target: ControlTarget, opts: { log?: Logger | undefined
     return { count: traces.length, total: target.traces.total, traces };
   });
 
+  // The GSM modem (stam simulator --modem): /modem, /modem/sms, /modem/fault/*.
+  if (opts.modem) modemRoutes(app, opts.modem);
+
   return app;
 }
 
 export type ControlServer = { readonly url: string; start(): Promise<void>; stop(): Promise<void> };
 
-export function createControlServer(opts: { target: ControlTarget; port: number; host?: string; log?: Logger | undefined }): ControlServer {
-  const app = buildControlApp(opts.target, { log: opts.log });
+export function createControlServer(opts: { target: ControlTarget; port: number; host?: string; log?: Logger | undefined; modem?: ModemSimulator | undefined }): ControlServer {
+  const app = buildControlApp(opts.target, { log: opts.log, modem: opts.modem });
   let url = '';
   return {
     get url() {

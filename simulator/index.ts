@@ -23,7 +23,11 @@ import { parseScenario, runScenario, type Scenario, type ScenarioRun } from './s
 import { createPanelServer, type PanelServer } from './server.ts';
 import { createTraceRing } from './traces.ts';
 
+import type { ModemSimulator } from './modem/index.ts';
+
 export type { LogRecord, Trace } from './event-log.ts';
+export { createModemSimulator } from './modem/index.ts';
+export type { DeliverRequest, Delivered, ModemSimulator } from './modem/index.ts';
 export type { Panel } from './panel.ts';
 export { createPanel } from './panel.ts';
 
@@ -69,6 +73,8 @@ type SimulatorOptions = Partial<SimulatorSettings> & Pick<SimulatorSettings, 'pa
   log?: Logger;
   /** Called for every event-log record any panel writes (trace set when the simulator generated it). */
   onEvent?: (panel: number, record: LogRecord, trace: Trace | undefined) => void;
+  /** A GSM modem simulator (stam simulator --modem): started and stopped with the panels, its routes on the control API. */
+  modem?: ModemSimulator;
 };
 
 /** The settings with defaults filled and numbers coerced; a bad one throws E_CONFIG naming it. */
@@ -99,7 +105,7 @@ export type Simulator = {
 };
 
 export function createSimulator(options: SimulatorOptions): Simulator {
-  const { log: givenLog, onEvent, ...raw } = options;
+  const { log: givenLog, onEvent, modem, ...raw } = options;
   const s = settingsOf(raw);
   const log = givenLog ?? createLogger('simulator', 'silent');
   const rng = createRng(s.seed);
@@ -178,7 +184,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     rateStatus: () => rate?.status(),
   };
 
-  const control: ControlServer = createControlServer({ target, port: s.controlPort, host: s.host, log });
+  const control: ControlServer = createControlServer({ target, port: s.controlPort, host: s.host, log, modem });
   let ticker: NodeJS.Timeout | undefined;
 
   return {
@@ -201,6 +207,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         const reason = (results[failed] as PromiseRejectedResult).reason as Error;
         throw new Error(`panel ${failed + 1} cannot listen on ${s.host}:${s.basePort === 0 ? 0 : s.basePort + failed}: ${reason.message}`);
       }
+      await modem?.start();
       await control.start();
       // Exit times complete on a shared 100 ms tick, only for panels that are counting down.
       ticker = setInterval(() => {
@@ -215,6 +222,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       rate?.stop();
       target.stopScenarios();
       await control.stop();
+      await modem?.stop();
       await Promise.all(servers.map((srv) => srv.stop()));
       log.info('simulator stopped');
     },

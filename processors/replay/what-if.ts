@@ -46,8 +46,10 @@ export function createWhatIf(policy: WhatIfPolicy, routes: Routes) {
   // One route object per panel and sensor, whose fencing number rises as the stream raises it (no allocation per event).
   const panelRoutes = new Map<number, Route>([...routes.panels].map(([id, r]) => [id, { ...r, fencing: 0 }]));
   const sensorRoutes = new Map<string, Route>([...routes.sensors].map(([id, r]) => [id, { ...r, fencing: 0 }]));
+  // As the processor: an SMS no sensor claims goes to the catch-all sensor '*' (the unknown-senders object).
+  const unclaimed = sensorRoutes.get('*');
   const routeOf = (e: NormalizedEvent): Route | undefined =>
-    (e.panelId !== null ? panelRoutes.get(e.panelId) : e.sensorRef !== null ? sensorRoutes.get(e.sensorRef) : undefined);
+    (e.panelId !== null ? panelRoutes.get(e.panelId) : e.sensorRef !== null ? sensorRoutes.get(e.sensorRef) ?? unclaimed : undefined);
 
   function forget(): void {
     const before = watermark - horizon;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, createSecretBox, generateSecretKey, parseSecretKeys, type Pool, type Redis, type SecretBox } from '../../platform/index.ts';
 import {
-  KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type Gateway, type GatewaySettings, type ReportDatabases,
+  KeyRing, buildGateway, createAlarmStream, hashPassword, type AlarmStream, type EfentoIntake, type Gateway, type GatewaySettings, type ReportDatabases,
 } from '../../gateway/index.ts';
 import type { TestEnv } from './env.ts';
 
@@ -19,6 +19,7 @@ export interface GatewayUnderTest {
 export async function startGateway(env: TestEnv, opts: {
   listen?: boolean; stream?: boolean; settings?: Partial<GatewaySettings>; liveRedis?: Redis; secrets?: SecretBox; bufferSize?: number; pool?: Pool;
   reports?: { databases: ReportDatabases; claimDeadlineS: number };
+  efento?: EfentoIntake;
 } = {}): Promise<GatewayUnderTest> {
   const pool = opts.pool ?? env.pool;
   const log = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -31,6 +32,7 @@ export async function startGateway(env: TestEnv, opts: {
     pool, redis: env.redis, keys, log, checks: [], lifecycle: { state: 'running' }, secrets,
     ...(opts.settings ? { settings: opts.settings } : {}), ...(stream ? { stream } : {}), ...(opts.liveRedis ? { liveRedis: opts.liveRedis } : {}),
     ...(opts.reports ? { reports: { ...opts.reports, log } } : {}),
+    ...(opts.efento ? { efento: opts.efento } : {}),
   });
   if (stream) {
     await stream.start();

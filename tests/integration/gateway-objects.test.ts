@@ -93,6 +93,14 @@ describe('objects, panels, sensors, recorders, modes and secrets', () => {
     expect((await req<{ items: unknown[] }>(operator, 'GET', `/api/sensors?object_id=${objectId}`)).body.items).toHaveLength(1);
   });
 
+  it('sensors carry the SMS template they are tried with first and the other names their SMS use', async () => {
+    const s = await req<{ id: number }>(admin, 'POST', '/api/sensors', { object_id: objectId, vendor: 'blulog', sender: '+48600700900', sensor_ref: 'BL-1', name: 'Fridge', aliases: ['Lodówka apteka T1'] });
+    expect(s.status).toBe(201);
+    expect((await req(admin, 'GET', `/api/sensors/${s.body.id}`)).body).toMatchObject({ template: null, aliases: ['Lodówka apteka T1'] });
+    expect((await req(admin, 'PATCH', `/api/sensors/${s.body.id}`, { template: 'blulog-temperature-alarm', aliases: [] })).body).toMatchObject({ template: 'blulog-temperature-alarm', aliases: [] });
+    expect((await req(admin, 'PATCH', `/api/sensors/${s.body.id}`, { template: 'Not A Name!' })).status).toBe(400);
+  });
+
   it('recorders never show their password; a permitted user reveals it with a reason, uncached, short-lived and audited', async () => {
     const r = await req<{ id: number }>(admin, 'POST', '/api/recorders', { object_id: objectId, name: 'DVR hall', host: '10.1.2.9', port: 8000, login: 'viewer', password: DVR_PASSWORD });
     expect(r.status).toBe(201);

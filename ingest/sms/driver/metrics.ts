@@ -1,0 +1,30 @@
+import { counter, gauge, histogram } from '../../../platform/index.ts';
+
+/** What an operator graphs for the SMS intake (one modem per process, no per-sensor labels). */
+export const metrics = {
+  modemUp: gauge('stam_sms_modem_up', 'the modem is initialised and answering (1) or not (0)'),
+  modemDown: counter('stam_sms_modem_down_alarms_total', 'outages longer than SMS_SUPERVISION_S (MODEM_DOWN produced)'),
+  opens: counter('stam_sms_port_opens_total', 'serial port open attempts, by outcome', ['outcome']),
+  inits: counter('stam_sms_modem_inits_total', 'init sequences (AT, ATE0, CMEE, CPIN, CMGF=0, CPMS, CNMI), by outcome', ['outcome']),
+  resets: counter('stam_sms_modem_resets_total', 'modem restarts noticed (banner, echo back on, heartbeat without answer)'),
+  signal: gauge('stam_sms_signal_rssi', 'AT+CSQ rssi 0..31 (99: unknown)'),
+  signalDbm: gauge('stam_sms_signal_dbm', 'signal strength in dBm from AT+CSQ (absent when unknown)'),
+  storageUsed: gauge('stam_sms_storage_used', 'messages in the modem store (AT+CPMS)'),
+  storageTotal: gauge('stam_sms_storage_total', 'slots of the modem store (AT+CPMS)'),
+  storageFull: gauge('stam_sms_storage_full', 'the store is full (1): the network holds new messages until it is drained'),
+  commands: counter('stam_sms_at_commands_total', 'AT commands by verb and outcome', ['verb', 'outcome']),
+  commandSeconds: histogram('stam_sms_at_command_seconds', 'AT command to its final result', ['verb'], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+  garbage: counter('stam_sms_garbage_lines_total', 'lines from the modem that are neither an answer nor a known URC'),
+  unsolicited: counter('stam_sms_unsolicited_total', 'unsolicited result codes by code (UNKNOWN: not understood, logged)', ['code']),
+  parts: counter('stam_sms_parts_read_total', 'stored SMS (parts) read from the modem, by encoding', ['encoding']),
+  undecodable: counter('stam_sms_undecodable_total', 'stored messages whose PDU does not decode (produced as UNCLASSIFIED with the PDU)'),
+  partial: counter('stam_sms_partial_total', 'long SMS emitted with parts missing after SMS_MULTIPART_TIMEOUT_S'),
+  events: counter('stam_sms_events_produced_total', 'SmsEvents acknowledged by the broker, by kind', ['kind']),
+  produceSeconds: histogram('stam_sms_produce_seconds', 'send to broker acknowledgement (acks -1)', [], [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]),
+  produceErrors: counter('stam_sms_produce_errors_total', 'batches the broker did not acknowledge (retried; nothing deleted)'),
+  deletes: counter('stam_sms_deletes_total', 'AT+CMGD after the broker acknowledged, by outcome', ['outcome']),
+  pendingDeletes: gauge('stam_sms_pending_deletes', 'stored messages whose event is produced (or in flight) but not yet deleted'),
+  lastReceived: gauge('stam_sms_last_received_timestamp_seconds', 'when the last SMS was read (process start until the first)'),
+  silent: gauge('stam_sms_silent', '1 when no SMS at all arrived for SMS_SILENCE_ALERT_S (the specification\'s alert)'),
+  receivedAge: histogram('stam_sms_received_to_acked_seconds', 'SMSC time stamp to broker acknowledgement', [], [0.5, 1, 2, 5, 10, 30, 60, 300, 3600]),
+};
