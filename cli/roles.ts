@@ -46,7 +46,7 @@ export const startSatelIngest = async (ctx: RoleContext): Promise<Service> => {
     kafka: ctx.kafka(), pool: ctx.pool(), redis: ctx.redis(), log: ctx.log, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
     pollIntervalMs: ctx.config.SATEL_POLL_INTERVAL_MS, answerTimeoutMs: ctx.config.SATEL_ANSWER_TIMEOUT_MS, panelRefreshMs: ctx.config.SATEL_PANEL_REFRESH_MS,
     connectTimeoutMs: ctx.config.SATEL_CONNECT_TIMEOUT_MS, keepAliveMs: ctx.config.SATEL_KEEPALIVE_MS, logSweepMs: ctx.config.SATEL_LOG_SWEEP_MS, monitoring: ctx.config.SATEL_MONITORING, pushReadsPerS: ctx.config.SATEL_PUSH_READS_PER_S, nameReadsPerS: ctx.config.SATEL_NAME_READS_PER_S,
-    logCatchUpMax: ctx.config.SATEL_LOG_CATCHUP_MAX, supervisionMs: ctx.config.LINK_SUPERVISION_S * 1000, traceSource: ctx.config.SATEL_TRACE_SOURCE,
+    logCatchUpMax: ctx.config.SATEL_LOG_CATCHUP_MAX, logLinesPerMinute: ctx.config.SATEL_LOG_LINES_PER_MINUTE, supervisionMs: ctx.config.LINK_SUPERVISION_S * 1000, traceSource: ctx.config.SATEL_TRACE_SOURCE,
     driverId, commands,
     ha: ctx.config.FEATURE_HA_ENABLED ? { ttlMs: ctx.config.SATEL_LEASE_TTL_MS, renewMs: ctx.config.SATEL_LEASE_RENEW_MS } : undefined,
   });

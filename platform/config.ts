@@ -76,6 +76,7 @@ export const ConfigSchema = Type.Object({
   SATEL_MONITORING: Type.Boolean({ default: true, description: 'ask modules that offer it (ETHM-1 Plus) to push state changes, so events are read at once instead of at the next poll; polling continues either way' }),
   SATEL_PUSH_READS_PER_S: Type.Integer({ minimum: 1, maximum: 100_000, default: 250, description: 'monitoring mode: event-log reads brought forward by pushes, per second across all panels; beyond it a pushed event waits for the next poll (cheaper per record in a storm)' }),
   SATEL_NAME_READS_PER_S: Type.Integer({ minimum: 0, maximum: 10_000, default: 50, description: 'zone and partition names (0xEE) read from panels the centre has no zone names for, per second across all panels; 0: never' }),
+  SATEL_LOG_LINES_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 20, description: 'most log lines of one kind (rejected frames, failed polls) per panel per minute; the rest are counted in stam_satel_log_lines_held_total' }),
   SATEL_LOG_CATCHUP_MAX: Type.Integer({ minimum: 10, maximum: 100_000, default: 5000, description: 'most event-log records read back in one catch-up after a reconnect' }),
   SATEL_TRACE_SOURCE: Type.Union([Type.Literal('none'), Type.Literal('redis')], { default: 'none', description: 'load tests: look up simulator traces of log records in Redis (satel:trace:{port}:{index})' }),
   SATEL_DRIVER_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,64}$', description: 'this driver in lease tokens and logs (default host-pid)' })),

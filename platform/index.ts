@@ -3,6 +3,8 @@ export type { Config } from './config.ts';
 export { ErrorCodes, StamError, isPoison, isRetryable, isStamError, keepsLink } from './errors.ts';
 export type { ErrorCode } from './errors.ts';
 export { createLogger } from './logger.ts';
+export { createLogBudget } from './log-budget.ts';
+export type { LogBudget } from './log-budget.ts';
 export type { Logger } from './logger.ts';
 export { counter, gauge, histogram, registry } from './metrics.ts';
 export { NOTIFY_OUTBOX_SQL, OUTBOX_CHANNEL, createPool, ensureDatabase, inTransaction, withClient } from './db.ts';

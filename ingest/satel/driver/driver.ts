@@ -35,6 +35,8 @@ export interface SatelDriverOptions {
   /** 0xEE name reads per second across all panels, for panels without zone names (0: never read names). */
   nameReadsPerS?: number;
   logCatchUpMax?: number;
+  /** Most log lines of one kind per panel per minute (SATEL_LOG_LINES_PER_MINUTE). */
+  logLinesPerMinute?: number;
   /** LINK_SUPERVISION_S in ms: a loss longer than this is produced as PanelLink LOST. */
   supervisionMs?: number;
   /** FEATURE_HA_ENABLED: share panels with other drivers through Redis leases. */
@@ -109,6 +111,7 @@ export function createSatelDriver(opts: SatelDriverOptions) {
     logSweepMs: opts.logSweepMs ?? defaults.SATEL_LOG_SWEEP_MS,
     monitoring: opts.monitoring ?? defaults.SATEL_MONITORING,
     logCatchUpMax: opts.logCatchUpMax ?? defaults.SATEL_LOG_CATCHUP_MAX,
+    logLinesPerMinute: opts.logLinesPerMinute ?? defaults.SATEL_LOG_LINES_PER_MINUTE,
     supervisionMs: opts.supervisionMs ?? defaults.LINK_SUPERVISION_S * 1000,
   };
 

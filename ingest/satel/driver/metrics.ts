@@ -28,5 +28,6 @@ export const metrics = {
     [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
   tracedAge: histogram('stam_satel_traced_event_age_seconds', 'load tests (SATEL_TRACE_SOURCE): stimulus in the simulator to broker ack, per traced event', [],
     [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 5, 10, 30]),
+  logLinesHeld: counter('stam_satel_log_lines_held_total', 'log lines a panel\'s bad input would have written beyond SATEL_LOG_LINES_PER_MINUTE, by kind', ['kind']),
   produceErrors: counter('stam_satel_produce_errors_total', 'batches the broker did not acknowledge (retried, cursor not moved)', ['topic']),
 };

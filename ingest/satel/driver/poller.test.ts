@@ -32,7 +32,7 @@ describe('a panel poller against a simulated panel (broker and stores faked)', (
     };
     const poller = createPanelPoller({ id: 1, host: '127.0.0.1', port: sim.ports[0]!, model: 'integra128', namesMissing: opts.names !== undefined }, {
       log: createLogger('poller-test', 'silent'), pollIntervalMs: opts.pollIntervalMs ?? 100, answerTimeoutMs: 500, connectTimeoutMs: 1000, keepAliveMs: 0,
-      logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, pushReadBudget: opts.pushReadBudget, logCatchUpMax: 100, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
+      logSweepMs: opts.logSweepMs ?? 1000, monitoring: opts.monitoring ?? true, pushReadBudget: opts.pushReadBudget, logCatchUpMax: 100, logLinesPerMinute: 20, supervisionMs: opts.supervisionMs ?? 60_000, fencing: 1, cursors, texts: new Map(),
       names: opts.names,
       checkLease: () => { if (!lease.valid) throw new StamError('E_SATEL_LEASE', 'lease gone'); },
       produce: (events) => {

@@ -6,6 +6,8 @@
  * - reconnect.ts: the loop of sessions with backoff 1 → 2 → 4 → 8 → 16 → 30 s (±25 % jitter).
  * This file wires them for one panel and is what the driver sees: start, stop, status, the command port.
  */
+import { createLogBudget } from '../../../platform/index.ts';
+import { metrics as m } from './metrics.ts';
 import { createCommandGate, type PanelCommandPort } from './command-gate.ts';
 import type { PanelConnection } from './connection.ts';
 import { createLinkSupervision } from './link-supervision.ts';
@@ -46,8 +48,10 @@ export function createPanelPoller(panel: PanelTarget, deps: PollerDeps) {
     onCursor: (c) => { status.cursor = c; },
     onGap: () => { status.gaps++; },
   });
+  // One budget for the poller's lifetime, so a panel that sends garbage on every link stays bounded across reconnects.
+  const lines = createLogBudget({ perMinute: deps.logLinesPerMinute, log, onSuppressed: (kind, n) => m.logLinesHeld.inc({ kind }, n) });
   const session: SessionContext = {
-    panel, deps, log, random, signal: abort.signal, status, gate, pump, supervision, saveLive, nap, wake: () => wake?.(),
+    panel, deps, log, lines, random, signal: abort.signal, status, gate, pump, supervision, saveLive, nap, wake: () => wake?.(),
     names: { wanted: panel.namesMissing === true && deps.names !== undefined },
     leaseLost: { error: undefined },
     onLink: (c: PanelConnection) => { conn = c; },

@@ -23,7 +23,7 @@
  * records pending.
  */
 import { performance } from 'node:perf_hooks';
-import { keepsLink, sleep, StamError, type Logger } from '../../../platform/index.ts';
+import { keepsLink, sleep, StamError, type LogBudget, type Logger } from '../../../platform/index.ts';
 import {
   Cmd, decodeIntegraVersion, decodeModuleVersion, decodeNewData, decodeResult, encodeMonitorRequest, encodeNewDataQuery, message,
   ResultCode, supportsExtendedAnswers, type Message,
@@ -49,6 +49,8 @@ export interface SessionContext {
   panel: PanelTarget;
   deps: PollerDeps;
   log: Logger;
+  /** Lines about the panel's bad input go through this (a bounded number per minute, the rest counted). */
+  lines: LogBudget;
   random: () => number;
   signal: AbortSignal;
   status: PollerStatus;
@@ -79,7 +81,7 @@ export async function runSession(x: SessionContext): Promise<void> {
   });
   x.onLink(c);
   let loop: PollLoop | undefined;
-  c.on('frameError', (e: FrameError) => log.warn({ code: e.code, reason: e.reason }, 'frame rejected'));
+  c.on('frameError', (e: FrameError) => { if (x.lines.allow('frame rejected')) log.warn({ code: e.code, reason: e.reason }, 'frame rejected'); });
   c.on('unsolicited', (msg: Message) => {
     if (loop?.acceptsPushes) loop.onPush(msg);
     else log.debug({ cmd: msg.cmd }, 'unsolicited frame ignored');
@@ -211,7 +213,7 @@ class PollLoop {
       part = pushedState(msg, this.state);
     } catch (err) {
       m.protocolErrors.inc({ code: codeOf(err) });
-      this.x.log.warn({ cmd: msg.cmd, err: (err as Error).message }, 'pushed frame not understood; the next poll reads the state');
+      if (this.x.lines.allow('pushed frame not understood')) this.x.log.warn({ cmd: msg.cmd, err: (err as Error).message }, 'pushed frame not understood; the next poll reads the state');
       return;
     }
     if (part === undefined) return;
@@ -325,7 +327,7 @@ class PollLoop {
     if (!keepsLink(err) || this.errorsInRow + 1 >= MAX_ERRORS_IN_ROW) throw err;
     this.errorsInRow++;
     m.protocolErrors.inc({ code });
-    this.x.log.warn({ code, err: (err as Error).message, errorsInRow: this.errorsInRow }, 'poll cycle failed; retrying on the same link');
+    if (this.x.lines.allow('poll cycle failed')) this.x.log.warn({ code, err: (err as Error).message, errorsInRow: this.errorsInRow }, 'poll cycle failed; retrying on the same link');
     await sleep(100 * this.errorsInRow, this.x.signal);
   }
 }

@@ -20,6 +20,8 @@ export interface PollerDeps {
   /** Read the log at least this often even without a state flag (0: every poll). */
   logSweepMs: number;
   logCatchUpMax: number;
+  /** Most log lines of one kind per panel per minute (bad input must not flood the log). */
+  logLinesPerMinute: number;
   /** Ask modules that offer it to push changes (monitoring mode). */
   monitoring: boolean;
   /**
