@@ -21,7 +21,8 @@ export async function startCommandProcessor(ctx: RoleContext): Promise<Service> 
   const producer = await createProducer(kafka);
   const pool = ctx.pool();
   const quorum = config.NODE_ENV === 'production';
-  const processor = createCommandResultsProcessor({ kafka, producer, pool, log: ctx.log, groupId: config.COMMAND_RESULTS_GROUP, topicPrefix: config.KAFKA_TOPIC_PREFIX });
+  const processor = createCommandResultsProcessor({ kafka, producer, pool, log: ctx.log, groupId: config.COMMAND_RESULTS_GROUP, topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS });
   const deadLetters = createDeadLetterConsumer({
     url: config.RABBITMQ_URL, log: ctx.log, quorum, ledger: createCommandLedger(pool), report: createResultReporter(producer, config.KAFKA_TOPIC_PREFIX),
     interruptedAfterMs: interruptedAfterMs(config),

@@ -66,6 +66,7 @@ export const startAlarmProcessor = async (ctx: RoleContext): Promise<Service> =>
     kafka, producer, pool: ctx.pool(), log: ctx.log, groupId: ctx.config.PROCESSOR_GROUP, topicPrefix: ctx.config.KAFKA_TOPIC_PREFIX,
     maxBatch: ctx.config.PROCESSOR_MAX_BATCH, bundlingWindowMs: ctx.config.BUNDLING_WINDOW_S * 1000, smsEnabled: ctx.config.FEATURE_SMS_ENABLED, pushEnabled: ctx.config.FEATURE_PUSH_ENABLED,
     flood: { threshold: ctx.config.FLOOD_THRESHOLD, windowMs: ctx.config.FLOOD_WINDOW_S * 1000 },
+    sessionTimeoutMs: ctx.config.KAFKA_SESSION_TIMEOUT_MS, heartbeatIntervalMs: ctx.config.KAFKA_HEARTBEAT_INTERVAL_MS,
   });
   await ctx.startOps();
   await processor.start();

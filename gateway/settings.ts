@@ -1,5 +1,4 @@
-import { Value } from '@sinclair/typebox/value';
-import { ConfigSchema, type Config } from '../platform/index.ts';
+import { configDefaults, type Config } from '../platform/index.ts';
 
 /** Fixed by design, not configured: how long a WebSocket ticket lives (single use). */
 export const TICKET_TTL_S = 30;
@@ -35,13 +34,6 @@ export function settingsFromConfig(c: Config): GatewaySettings {
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
     wsMaxCoalesced: c.WS_MAX_COALESCED,
   };
-}
-
-let defaults: Config | undefined;
-/** The configuration with nothing set: every value the default of `ConfigSchema`, the one place defaults are written. */
-export function configDefaults(): Config {
-  defaults ??= Value.Create(ConfigSchema);
-  return defaults;
 }
 
 /** The given settings, the rest as the default configuration has them (for callers without a configuration: tests). */

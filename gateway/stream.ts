@@ -6,7 +6,7 @@ import { RESULT_STAGE_HEADER } from '../commands/index.ts';
 import type { AlarmMessage, Recorded, StreamEvent } from './messages.ts';
 import { BUFFER_KEY, EPOCH_KEY } from './redis-keys.ts';
 import { contiguousFrom } from './resume.ts';
-import { configDefaults } from './settings.ts';
+import { configDefaults } from '../platform/index.ts';
 
 const m = {
   received: counter('stam_gateway_updates_received_total', 'alarm updates read from the topic'),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import envSchema from 'env-schema';
 import { parse as parseYaml } from 'yaml';
 import { StamError } from './errors.ts';
@@ -23,6 +24,8 @@ export const ConfigSchema = Type.Object({
   KAFKA_PARTITIONS: Type.Integer({ minimum: 1, maximum: 1024, default: 12, description: 'partitions per event topic' }),
   KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, maximum: 7, default: 1 }),
   KAFKA_EVENT_RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 90, description: 'retention of event topics (replay window)' }),
+  KAFKA_SESSION_TIMEOUT_MS: Type.Integer({ minimum: 6000, maximum: 300_000, default: 6000, description: 'a consumer that stops heartbeating (crashed) leaves its group after this: how long its partitions wait for the restarted or another member' }),
+  KAFKA_HEARTBEAT_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000, description: 'consumer heartbeat interval (a third of the session timeout or less)' }),
   KAFKA_UPDATE_RETENTION_DAYS: Type.Number({ exclusiveMinimum: 0, default: 7, description: 'retention of alarm.updates / command.results' }),
 
   DATABASE_URL: Type.String({ default: 'postgres://postgres@127.0.0.1:5432/stam' }),
@@ -142,6 +145,13 @@ export const ConfigSchema = Type.Object({
 });
 
 export type Config = Static<typeof ConfigSchema>;
+
+let defaults: Config | undefined;
+/** The configuration with nothing set: every value the default of ConfigSchema, the one place defaults are written (for callers without a configuration: tests, tools). */
+export function configDefaults(): Config {
+  defaults ??= Value.Create(ConfigSchema);
+  return defaults;
+}
 
 export const FEATURE_FLAGS = [
   'FEATURE_REALTIME_ENABLED', 'FEATURE_PUSH_ENABLED', 'FEATURE_SMS_ENABLED', 'FEATURE_ARM_DISARM_ENABLED', 'FEATURE_HA_ENABLED',

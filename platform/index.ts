@@ -1,4 +1,4 @@
-export { ConfigSchema, FEATURE_FLAGS, loadConfig, safeConfigView } from './config.ts';
+export { ConfigSchema, FEATURE_FLAGS, configDefaults, loadConfig, safeConfigView } from './config.ts';
 export type { Config } from './config.ts';
 export { ErrorCodes, StamError, isPoison, isRetryable, isStamError, keepsLink } from './errors.ts';
 export type { ErrorCode } from './errors.ts';

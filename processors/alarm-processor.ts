@@ -30,6 +30,9 @@ export interface AlarmProcessorOptions {
   concurrency?: number;
   /** Rules to use instead of the alarm_rules table (tests). */
   rules?: readonly Rule[];
+  /** Group membership timing (KAFKA_SESSION_TIMEOUT_MS, KAFKA_HEARTBEAT_INTERVAL_MS). */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
 }
 
 /**
@@ -63,6 +66,8 @@ export function createAlarmProcessor(opts: AlarmProcessorOptions) {
     badMessages: deadLetter(opts.producer, log),
     maxBatch: opts.maxBatch,
     concurrency: opts.concurrency ?? 3,
+    ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+    ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
   });
 
   return {

@@ -20,6 +20,8 @@ export interface CommandResultsProcessorOptions {
   log: Logger;
   groupId: string;
   topicPrefix: string;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
 }
 
 const stageOf = (msg: KafkaMessage): string => {
@@ -66,6 +68,8 @@ export function createCommandResultsProcessor(opts: CommandResultsProcessorOptio
     badMessages: async (bad) => { await dlq(bad); m.results.inc({ outcome: 'dead_lettered' }, bad.length); },
     maxBatch: MAX_BATCH,
     maxWaitTimeInMs: 50,
+    ...(opts.sessionTimeoutMs ? { sessionTimeoutMs: opts.sessionTimeoutMs } : {}),
+    ...(opts.heartbeatIntervalMs ? { heartbeatIntervalMs: opts.heartbeatIntervalMs } : {}),
   });
 }
 

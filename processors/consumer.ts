@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import {
-  StamError, backoffMs, counter, gauge, histogram, isPoison, isStamError, sendToDlq, sleep,
+  StamError, backoffMs, configDefaults, counter, gauge, histogram, isPoison, isStamError, sendToDlq, sleep,
   type EachBatchPayload, type ErrorCode, type KafkaMessage, type Logger, type Producer,
 } from '../platform/index.ts';
 import type { ConsumerStore } from './consumer-store.ts';
@@ -82,6 +82,9 @@ export interface TransactionalConsumerOptions<T, R, Tx> {
   concurrency?: number;
   maxWaitTimeInMs?: number;
   maxBytesPerPartition?: number;
+  /** KAFKA_SESSION_TIMEOUT_MS / KAFKA_HEARTBEAT_INTERVAL_MS: how soon a crashed member's partitions move on. */
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
   /** Consume only this range (replay), then resolve `finished`. */
   range?: ConsumerRange;
 }
@@ -99,8 +102,10 @@ export function createTransactionalConsumer<T, R, Tx>(opts: TransactionalConsume
   const { kafka, store, log, groupId, range } = opts;
   const consumer = kafka.consumer({
     groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3_000,
+    // Short, so a crashed member's partitions wait seconds, not half a minute; heartbeats go out between chunks
+    // and while a chunk waits out an outage, so a long transaction does not cost the membership.
+    sessionTimeout: opts.sessionTimeoutMs ?? configDefaults().KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatInterval: opts.heartbeatIntervalMs ?? configDefaults().KAFKA_HEARTBEAT_INTERVAL_MS,
     maxWaitTimeInMs: opts.maxWaitTimeInMs ?? 250,
     maxBytesPerPartition: opts.maxBytesPerPartition ?? 2 * 1024 * 1024,
     retry: { retries: 10 },
