@@ -13,8 +13,15 @@ import type { Redis } from '../../../platform/index.ts';
  */
 export interface Lease { panelId: number; token: string; fencing: number; validUntil: number }
 
+// A lease still held under this driver's id by an earlier run of it (which crashed: a driver id is one process at a
+// time) is taken back at once rather than after its TTL; a new fencing number fences whatever that run left in flight.
 const ACQUIRE = `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return redis.call('INCR', KEYS[2]) end
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, string.len(ARGV[3])) == ARGV[3] and held ~= ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'XX', 'PX', ARGV[2])
+  return redis.call('INCR', KEYS[2])
+end
 return false`;
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -24,7 +31,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0`;
 
 type LeaseRedis = Redis & {
-  satelLeaseAcquire(key: string, fencingKey: string, token: string, ttl: string): Promise<number | null>;
+  satelLeaseAcquire(key: string, fencingKey: string, token: string, ttl: string, ownPrefix: string): Promise<number | null>;
   satelLeaseRenew(key: string, token: string, ttl: string): Promise<number>;
   satelLeaseRelease(key: string, token: string): Promise<number>;
 };
@@ -62,7 +69,7 @@ export function createLeaseManager(opts: { redis: Redis; driverId: string; ttlMs
       const sentAt = now();
       const tokens = panelIds.map(() => `${opts.driverId}:${randomUUID()}`);
       const p = redis.pipeline() as unknown as { satelLeaseAcquire(...a: string[]): void; exec(): Promise<[Error | null, unknown][] | null> };
-      panelIds.forEach((id, i) => p.satelLeaseAcquire(leaseKey(id), fencingKey(id), tokens[i]!, ttl));
+      panelIds.forEach((id, i) => p.satelLeaseAcquire(leaseKey(id), fencingKey(id), tokens[i]!, ttl, `${opts.driverId}:`));
       const results = (await p.exec()) ?? [];
       const won: Lease[] = [];
       results.forEach(([err, fencing], i) => {
