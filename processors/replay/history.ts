@@ -46,13 +46,14 @@ export async function objectCodes(pool: Pool): Promise<Map<number, string>> {
 const REFERENCE_TABLES = ['objects', 'panels', 'zones', 'partitions', 'outputs', 'sensors', 'alarm_rules'] as const;
 
 /**
- * Copies the configuration (objects, panels and their names, sensors, alarm rules) from the source into an
- * empty, migrated target, keeping ids, so that events applied there land on the same objects.
+ * Copies the configuration (objects, panels and their names, sensors, alarm rules) from the source into a
+ * migrated target without events or alarms, keeping ids, so that events applied there land on the same objects.
  */
 export async function copyReference(source: Pool, target: Pool): Promise<Record<string, number>> {
-  const { rows: [used] } = await target.query<{ n: number }>('SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM alarms) + (SELECT count(*) FROM objects) AS n');
-  if ((used?.n ?? 0) > 0) throw new Error('the target database is not empty (events, alarms or objects): replay --into rebuilds into an empty one');
-  await target.query('DELETE FROM alarm_rules');
+  const { rows: [used] } = await target.query<{ n: number }>('SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM alarms) AS n');
+  if ((used?.n ?? 0) > 0) throw new Error('the target database is not empty (it holds events or alarms): replay --into rebuilds into an empty one');
+  // What the migrations seeded (the unknown-senders object, rules) is replaced by the source's, ids and all.
+  await target.query(`TRUNCATE ${REFERENCE_TABLES.join(', ')} CASCADE`);
   const copied: Record<string, number> = {};
   for (const table of REFERENCE_TABLES) {
     const { rows } = await source.query<{ j: unknown }>(`SELECT coalesce(json_agg(t), '[]') AS j FROM ${table} t`);
