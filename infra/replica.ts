@@ -5,8 +5,10 @@
  * already answers; `replicaStop` / `replicaStart` let a test take it away and bring it back; `replicaDown`
  * stops it and drops the slot, so the primary does not keep WAL for a standby that is gone.
  *
- * It runs as the `postgres` system user (the server refuses to run as root) from `.data/pg-replica`, with a
- * configuration of its own: Debian keeps postgresql.conf outside the data directory, so the copy has none.
+ * It runs as the `postgres` system user (the server refuses to run as root) from a directory of that user's
+ * (`/var/lib/postgresql/stam-replica-<port>`: a checkout may sit where that user cannot enter), or, when this
+ * process is not root, from the checkout's `.data/pg-replica`. It has a configuration of its own: Debian keeps
+ * postgresql.conf outside the data directory, so the copy has none.
  * Replication from 127.0.0.1 must be allowed on the primary; on a machine whose local connections are trusted
  * (as this kind is), a matching `host replication` line is added to its pg_hba.conf and reloaded.
  */
@@ -26,7 +28,14 @@ export interface ReplicaOptions {
   slot?: string;
 }
 
-const dataDirOf = (o: ReplicaOptions) => o.dataDir ?? `${repo}.data/pg-replica`;
+const dataDirOf = (o: ReplicaOptions) =>
+  o.dataDir ?? (process.getuid?.() === 0 ? `/var/lib/postgresql/stam-replica-${o.port}` : `${repo}.data/pg-replica`);
+/**
+ * The data directory of the standby last seen answering on a port: one made by another checkout of the
+ * project may already serve it, and stopping and starting must act on that one, not on a copy of our own.
+ */
+const servedFrom = new Map<number, string>();
+const dirOf = (o: ReplicaOptions) => servedFrom.get(o.port) ?? dataDirOf(o);
 const slotOf = (o: ReplicaOptions) => o.slot ?? 'stam_replica';
 
 /** DATABASE_URL with the replica's port: the URL reports use (DATABASE_REPLICA_URL) for the local replica. */
@@ -60,6 +69,17 @@ export async function replicaAnswers(o: ReplicaOptions): Promise<boolean> {
     return r?.standby === true;
   } catch {
     return false;
+  }
+}
+
+/** The data directory of the standby answering on the replica's port, or null when none answers. */
+async function answeringDataDir(o: ReplicaOptions): Promise<string | null> {
+  try {
+    const [r] = await query<{ standby: boolean; dir: string }>(adminUrl(replicaUrl(o.primaryUrl, o.port)),
+      "SELECT pg_is_in_recovery() AS standby, current_setting('data_directory') AS dir");
+    return r?.standby === true ? r.dir : null;
+  } catch {
+    return null;
   }
 }
 
@@ -112,7 +132,11 @@ async function writeStandbyConfig(dir: string, port: number, primaryAdmin: strin
  */
 export async function replicaUp(o: ReplicaOptions, log: Logger): Promise<string> {
   const url = replicaUrl(o.primaryUrl, o.port);
-  if (await replicaAnswers(o)) return url;
+  const serving = await answeringDataDir(o);
+  if (serving) {
+    servedFrom.set(o.port, serving);
+    return url;
+  }
   const primaryAdmin = adminUrl(o.primaryUrl);
   const bin = await binDir(primaryAdmin);
   const dir = dataDirOf(o);
@@ -143,7 +167,7 @@ export async function replicaUp(o: ReplicaOptions, log: Logger): Promise<string>
 
 /** Starts the replica from its data directory and waits until it answers as a standby. */
 export async function replicaStart(o: ReplicaOptions): Promise<void> {
-  const dir = dataDirOf(o);
+  const dir = dirOf(o);
   const bin = await binDir(adminUrl(o.primaryUrl));
   // On one machine the replica shares the cores with the primary: at a lower CPU priority a heavy report
   // yields to the alarm pipeline, as it would on a host of its own.
@@ -157,7 +181,9 @@ export async function replicaStart(o: ReplicaOptions): Promise<void> {
 
 /** Stops the replica (fast shutdown); its copy stays for the next start. */
 export async function replicaStop(o: ReplicaOptions): Promise<void> {
-  const dir = dataDirOf(o);
+  const serving = await answeringDataDir(o);
+  if (serving) servedFrom.set(o.port, serving);
+  const dir = dirOf(o);
   if (!existsSync(`${dir}/postmaster.pid`)) return;
   asPostgres(`${await binDir(adminUrl(o.primaryUrl))}/pg_ctl`, ['-D', dir, '-w', 'stop', '-m', 'fast']);
 }
