@@ -57,8 +57,10 @@ export async function provisionTopics(kafka: Kafka, specs: TopicSpec[], log: Log
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
+      // Leaders are waited for below: kafkajs's own wait gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+      // loaded broker answers for a moment after creating a topic.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
@@ -69,6 +71,7 @@ export async function provisionTopics(kafka: Kafka, specs: TopicSpec[], log: Log
           ],
         })),
       });
+      await waitForLeaders(admin, missing.map((s) => s.name));
       log.info({ topics: missing.map((s) => s.name) }, 'topics created');
     }
     const present = specs.filter((s) => existing.has(s.name));
@@ -83,6 +86,24 @@ export async function provisionTopics(kafka: Kafka, specs: TopicSpec[], log: Log
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of the topics has a leader (at most `timeoutMs`); metadata errors in between are waited out. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no metadata yet';
+  for (;;) {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const leaderless = meta.topics.flatMap((t) => t.partitions.filter((p) => p.leader < 0).map((p) => `${t.name}[${p.partitionId}]`));
+      if (meta.topics.length === topics.length && leaderless.length === 0) return;
+      last = `no leader for ${leaderless.join(', ') || 'some topics'}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`topics created but without leaders after ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
