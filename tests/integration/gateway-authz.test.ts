@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReportDatabases, type ReportDatabases } from '../../gateway/index.ts';
+import { createLogger } from '../../platform/index.ts';
 import { createTestEnv, type TestEnv } from '../helpers/env.ts';
 import { call, createUser, insertAlarm, loginInject, startGateway, type GatewayUnderTest } from '../helpers/gateway.ts';
 
@@ -8,11 +10,12 @@ import { call, createUser, insertAlarm, loginInject, startGateway, type GatewayU
  * a forbidden role gets 403 E_FORBIDDEN, an allowed one reaches the handler (its status is listed), and a
  * scoped role asking for something outside its objects gets 404 (lists leave those items out).
  */
-const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM'] as const;
+const ROLES = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER', 'SYSTEM', 'ANALYST'] as const;
 type Role = (typeof ROLES)[number];
 const ALL: Role[] = [...ROLES];
+const PHONE_USERS: Role[] = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER'];
 
-interface Ids { objectA: number; objectB: number; alarmA: number; panelA: number; sensorA: number; recorderA: number }
+interface Ids { objectA: number; objectB: number; alarmA: number; panelA: number; sensorA: number; recorderA: number; deviceOfAdmin: number }
 interface RouteCase {
   route: string;
   url: (i: Ids) => string;
@@ -62,6 +65,17 @@ const CASES: RouteCase[] = [
   { route: 'POST /api/recorders/{id}/reveal', url: (i) => `/api/recorders/${i.recorderA}/reveal`, body: () => ({ reason: 'authorization walk' }), allowed: ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN'], ok: [200], scope: 'item' },
   { route: 'GET /api/audit', url: () => '/api/audit', allowed: ['ADMIN', 'SUPERVISOR'], ok: [200], scope: 'none' },
   { route: 'POST /api/ws-ticket', url: () => '/api/ws-ticket', allowed: ALL, ok: [200], scope: 'none' },
+  {
+    route: 'POST /api/devices', url: () => '/api/devices', body: (_i, n) => ({ token: `fcm-token-of-the-walk-${n}`, platform: 'android', app_version: '1.0.0' }),
+    allowed: PHONE_USERS, ok: [201], scope: 'none',
+  },
+  { route: 'GET /api/devices', url: () => '/api/devices', allowed: PHONE_USERS, ok: [200], scope: 'none' },
+  // ADMIN removes the phone (anyone's); the others reach the handler and are told it is not theirs to see.
+  { route: 'DELETE /api/devices/{id}', url: (i) => `/api/devices/${i.deviceOfAdmin}`, allowed: PHONE_USERS, ok: [204, 404], scope: 'none' },
+  ...['response-times', 'alarms', 'availability', 'operators', 'commands'].map((name): RouteCase => ({
+    route: `GET /api/reports/${name}`, url: () => `/api/reports/${name}?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`,
+    allowed: ['ADMIN', 'SUPERVISOR', 'ANALYST'], ok: [200], scope: 'none',
+  })),
 ];
 const PUBLIC = ['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout'];
 
@@ -69,11 +83,14 @@ describe('authorization: every route × every role', () => {
   let env: TestEnv;
   let gw: GatewayUnderTest;
   let ids: Ids;
+  let reports: ReportDatabases | undefined;
   const tokens = new Map<string, string>();
 
   beforeAll(async () => {
     env = await createTestEnv();
-    gw = await startGateway(env);
+    // Reports read the primary here (no replica): the walk is about who may ask, not where the answer comes from.
+    reports = await createReportDatabases({ primaryUrl: env.config.DATABASE_URL, poolSize: 1, statementTimeoutMs: 10_000, maxLagS: 10, log: createLogger('authz-test', 'silent') });
+    gw = await startGateway(env, { reports: { databases: reports, claimDeadlineS: 60 } });
     const obj = async (code: string) => (await env.pool.query<{ id: number }>('INSERT INTO objects (code, name) VALUES ($1, $1) RETURNING id', [code])).rows[0]!.id;
     const objectA = await obj('A');
     const objectB = await obj('B');
@@ -82,16 +99,22 @@ describe('authorization: every route × every role', () => {
     const recorderA = (await env.pool.query<{ id: number }>(`INSERT INTO recorders (object_id, name, host, port, login, password_enc) VALUES ($1, 'r', '10.0.0.2', 80, 'admin', $2) RETURNING id`, [objectA, gw.secrets.encrypt('rec-pass')])).rows[0]!.id;
     const alarmA = await insertAlarm(env.pool, objectA);
     await insertAlarm(env.pool, objectB);
-    ids = { objectA, objectB, alarmA, panelA, sensorA, recorderA };
+    const users = new Map<Role, number>();
     for (const role of ROLES) {
       const u = await createUser(env.pool, role.toLowerCase(), role, role === 'TECHNICIAN' || role === 'FIELD_WORKER' ? [objectA] : []);
+      users.set(role, u.id);
       tokens.set(role, (await loginInject(gw.app, u)).access_token);
     }
+    const deviceOfAdmin = (await env.pool.query<{ id: number }>(
+      `INSERT INTO user_devices (user_id, fcm_token, platform, app_version) VALUES ($1, 'fcm-token-of-the-admin-phone', 'android', '1.0.0') RETURNING id`,
+      [users.get('ADMIN')])).rows[0]!.id;
+    ids = { objectA, objectB, alarmA, panelA, sensorA, recorderA, deviceOfAdmin };
     const foreign = await createUser(env.pool, 'technician.b', 'TECHNICIAN', [objectB]);
     tokens.set('FOREIGN_TECHNICIAN', (await loginInject(gw.app, foreign)).access_token);
   });
   afterAll(async () => {
     await gw?.close();
+    await reports?.close();
     await env?.cleanup();
   });
 
