@@ -37,7 +37,7 @@ export function prepared(text: string, values: unknown[]): { name: string; text:
 }
 
 /** Keyset cursors: `<id>` for the feed order, `t<µs since epoch>:<id>` for the time order. */
-export const CURSOR_PATTERN = '^([0-9]{1,16}|t-?[0-9]{1,20}:[0-9]{1,16})$';
+export const CURSOR_PATTERN = '^([0-9]{1,16}|t-?[0-9]{1,17}:[0-9]{1,16})$';
 
 /**
  * The operator feed, newest first, keyset-paged (stable while alarms arrive), with only the conditions

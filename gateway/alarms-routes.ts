@@ -2,22 +2,22 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALARM_STATUSES, SEVERITIES, type AlarmAction } from '../domain/index.ts';
 import { CURSOR_PATTERN, alarmDetail, listAlarms, transition } from './alarm-store.ts';
-import { IdParams, Nullable, Timestamp, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { Id, IdParams, Nullable, Version, Timestamp, errors, notFound, principalOf, type RouteDeps } from './http.ts';
 import type { Permission } from './rbac.ts';
 
 const Status = Type.Union(ALARM_STATUSES.map((s) => Type.Literal(s)));
 const Severity = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
 
 const AlarmsQuery = Type.Object({
-  status: Type.Optional(Type.Array(Status, { maxItems: 5, description: 'default: the open statuses NEW, CLAIMED, ACKNOWLEDGED' })),
-  severity: Type.Optional(Type.Array(Severity, { maxItems: 3 })),
-  object_id: Type.Optional(Type.Integer({ minimum: 1 })),
-  panel_id: Type.Optional(Type.Integer({ minimum: 1 })),
+  status: Type.Optional(Type.Array(Status, { maxItems: 5, uniqueItems: true, description: 'default: the open statuses NEW, CLAIMED, ACKNOWLEDGED' })),
+  severity: Type.Optional(Type.Array(Severity, { maxItems: 3, uniqueItems: true })),
+  object_id: Type.Optional(Id()),
+  panel_id: Type.Optional(Id()),
   from: Type.Optional(Timestamp),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'with from/to the list is ordered by first event time (else by arrival, newest first)' })),
   include_test: Type.Boolean({ default: false, description: 'test alarms (objects in test mode) are hidden unless asked for' }),
   mine: Type.Boolean({ default: false, description: 'only alarms I own' }),
-  cursor: Type.Optional(Type.String({ pattern: CURSOR_PATTERN, description: 'next_cursor of the previous page (same filters)' })),
+  cursor: Type.Optional(Type.String({ pattern: CURSOR_PATTERN, maxLength: 40, description: 'next_cursor of the previous page (same filters)' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
 }, { additionalProperties: false });
 
@@ -40,12 +40,12 @@ const AlarmDetail = Type.Composite([Alarm, Type.Object({
 
 const Note = Type.String({ maxLength: 2000 });
 const ActionBody = Type.Object({
-  version: Type.Integer({ minimum: 1, description: 'the version the operator saw; another version is a 409' }),
+  version: Version({ description: 'the version the operator saw; another version is a 409' }),
   note: Type.Optional(Note),
 }, { additionalProperties: false });
 const ResolveBody = Type.Object({
-  version: Type.Integer({ minimum: 1 }), note: Type.Optional(Note),
-  resolution_code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{1,31}$', description: 'e.g. FALSE_ALARM, REAL_ALARM, TECHNICAL, TEST' }),
+  version: Version(), note: Type.Optional(Note),
+  resolution_code: Type.String({ pattern: '^[A-Z][A-Z0-9_]{1,31}$', maxLength: 32, description: 'e.g. FALSE_ALARM, REAL_ALARM, TECHNICAL, TEST' }),
 }, { additionalProperties: false });
 
 const ACTIONS: { action: AlarmAction; permission: Permission; summary: string }[] = [

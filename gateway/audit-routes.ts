@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { createAuditStore } from './audit-store.ts';
-import { Nullable, Timestamp, errors, type RouteDeps } from './http.ts';
+import { Id, Nullable, Timestamp, errors, type RouteDeps } from './http.ts';
 
 const AuditQuery = Type.Object({
   username: Type.Optional(Type.String({ maxLength: 64 })),
@@ -11,7 +11,7 @@ const AuditQuery = Type.Object({
   request_id: Type.Optional(Type.String({ maxLength: 64 })),
   from: Type.Optional(Timestamp),
   to: Type.Optional(Timestamp),
-  cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'next_cursor of the previous page' })),
+  cursor: Type.Optional(Id({ description: 'next_cursor of the previous page' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 }, { additionalProperties: false });
 

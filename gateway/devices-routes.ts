@@ -2,19 +2,19 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAuditStore } from './audit-store.ts';
 import { createDeviceStore, type DeviceTable } from './devices-store.ts';
-import { IdParams, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { Id, IdParams, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
 import { inScope, scopeParam } from './rbac.ts';
 
-const ByObject = Type.Object({ object_id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false });
+const ByObject = Type.Object({ object_id: Type.Optional(Id()) }, { additionalProperties: false });
 
 const SensorFields = {
-  object_id: Type.Integer({ minimum: 1 }),
+  object_id: Id(),
   vendor: Type.Union([Type.Literal('efento'), Type.Literal('blulog'), Type.Literal('other')]),
   sender: Type.String({ minLength: 1, maxLength: 32, description: 'phone number or alphanumeric sender of its SMS' }),
   sensor_ref: Type.String({ minLength: 1, maxLength: 64, description: 'the vendor id/serial as it appears in the SMS' }),
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  template: Type.Optional(Type.Union([Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }), Type.Null()], { description: 'config/sms-templates.yaml template its SMS are tried with first' })),
-  aliases: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20, description: 'other names its SMS or Efento Cloud use for it' })),
+  template: Type.Optional(Type.Union([Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$', maxLength: 64 }), Type.Null()], { description: 'config/sms-templates.yaml template its SMS are tried with first' })),
+  aliases: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 20, uniqueItems: true, description: 'other names its SMS or Efento Cloud use for it' })),
 };
 const SensorCreate = Type.Object(SensorFields, { additionalProperties: false });
 const SensorUpdate = Type.Partial(Type.Object(SensorFields), { additionalProperties: false, minProperties: 1 });
@@ -24,7 +24,7 @@ const SensorOut = Type.Object({
 });
 
 const RecorderFields = {
-  object_id: Type.Integer({ minimum: 1 }),
+  object_id: Id(),
   name: Type.String({ minLength: 1, maxLength: 200 }),
   host: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:-]+$' }),
   port: Type.Integer({ minimum: 1, maximum: 65535 }),

@@ -55,7 +55,12 @@ export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String
 export const errors = (...extra: number[]): Record<number, TSchema> =>
   Object.fromEntries([400, 401, 403, ...extra].map((s) => [s, Type.Ref('Error')]));
 
-export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }) }, { additionalProperties: false });
+/** A row id (bigint) as the API takes it: positive and exact in JavaScript, so a 20-digit id is a 400, not an overflow in PostgreSQL. */
+export const Id = (o: { description?: string; minimum?: number } = {}) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...o });
+/** An alarm version (integer column). */
+export const Version = (o: { description?: string } = {}) => Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1, ...o });
+
+export const IdParams = Type.Object({ id: Id() }, { additionalProperties: false });
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 export const Timestamp = Type.String({ format: 'date-time' });

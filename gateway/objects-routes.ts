@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { StamError } from '../platform/index.ts';
-import { IdParams, Nullable, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { Id, IdParams, Nullable, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
 import { MODES, createObjectStore, type ModeName } from './objects-store.ts';
 import { inScope, scopeParam } from './rbac.ts';
 
@@ -32,7 +32,7 @@ const ModeBody = Type.Object({
 }, { additionalProperties: false, description: 'switching on needs `until` (at most 7 days ahead) and a reason; the mode ends by itself then' });
 const ListQuery = Type.Object({
   q: Type.Optional(Type.String({ maxLength: 100, description: 'code or name contains' })),
-  cursor: Type.Optional(Type.Integer({ minimum: 0 })),
+  cursor: Type.Optional(Id({ minimum: 0, description: 'next_cursor of the previous page' })),
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
 }, { additionalProperties: false });
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { IdParams, Nullable, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { Id, IdParams, Nullable, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
 import { createLiveState } from './live-state.ts';
 import { createPanelStore } from './panels-store.ts';
 import { inScope, scopeParam } from './rbac.ts';
@@ -19,7 +19,7 @@ const PanelFields = {
   zones: Named(256), partitions: Named(32), outputs: Named(256),
 };
 const PanelCreate = Type.Object({
-  object_id: Type.Integer({ minimum: 1 }), name: PanelFields.name, host: PanelFields.host, port: PanelFields.port,
+  object_id: Id(), name: PanelFields.name, host: PanelFields.host, port: PanelFields.port,
   model: Type.Optional(PanelFields.model), enabled: Type.Optional(PanelFields.enabled),
   integration_key: Type.Optional(PanelFields.integration_key), user_code: Type.Optional(PanelFields.user_code),
   zones: Type.Optional(PanelFields.zones), partitions: Type.Optional(PanelFields.partitions), outputs: Type.Optional(PanelFields.outputs),
@@ -59,7 +59,7 @@ export function panelRoutes(app: FastifyInstance, deps: RouteDeps): void {
     config: { permission: 'object.read' },
     schema: {
       tags: ['panels'], summary: 'Panels with zone, partition and output names (never their secrets)', security: [{ bearer: [] }],
-      querystring: Type.Object({ object_id: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
+      querystring: Type.Object({ object_id: Type.Optional(Id()) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(PanelOut) }), ...errors() },
     },
   }, async (req) => ({ items: (await panels.list({ objectId: req.query.object_id, scope: scopeParam(principalOf(req)) })).map(withWarnings) }));
