@@ -45,7 +45,7 @@ export type RouteDeps = Omit<GatewayDeps, 'settings'> & { settings: GatewaySetti
 /** HTTP status of each error code the gateway answers with; anything else is a 500. */
 export const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_VALIDATION: 400, E_AUTH_INVALID: 401, E_AUTH_TOKEN: 401, E_AUTH_REFRESH: 401, E_WS_TICKET: 401, E_FORBIDDEN: 403,
-  E_NOT_FOUND: 404, E_ALARM_CONFLICT: 409, E_ALARM_OWNER: 409, E_CONFLICT: 409, E_AUTH_LOCKED: 423, E_AUTH_THROTTLED: 429,
+  E_NOT_FOUND: 404, E_ALARM_CONFLICT: 409, E_ALARM_OWNER: 409, E_CONFLICT: 409, E_AUTH_LOCKED: 423, E_AUTH_THROTTLED: 429, E_RATE_LIMITED: 429,
   E_DB_UNAVAILABLE: 503, E_UNAVAILABLE: 503, E_SMS_WEBHOOK: 401,
 };
 

@@ -2,14 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { StamError, counter, isStamError } from '../platform/index.ts';
+import { StamError, counter, isStamError, sampledGauge } from '../platform/index.ts';
 import { openAlarmsSnapshot } from './alarm-store.ts';
 import type { Authenticator } from './auth.ts';
 import { errors, principalOf, type RouteDeps } from './http.ts';
 import type { Claims } from './keys.ts';
 import { isAlarmMessage, type StreamMessage } from './messages.ts';
-import { inScope, type Principal } from './rbac.ts';
-import { ticketKey } from './redis-keys.ts';
+import { inScope, scopeParam, type Principal } from './rbac.ts';
+import { createReadPacer } from './read-pacer.ts';
+import { ticketCountKey, ticketKey } from './redis-keys.ts';
 import { planResume } from './resume.ts';
 import { CLOSE_RESTART, StreamSession } from './session.ts';
 
@@ -18,6 +19,8 @@ const m = {
   badMessages: counter('stam_gateway_ws_bad_messages_total', 'client messages that were not understood'),
   dead: counter('stam_gateway_ws_dead_total', 'clients dropped for not answering pings'),
   slow: counter('stam_gateway_ws_slow_disconnects_total', 'clients disconnected for reading too slowly'),
+  stalled: counter('stam_gateway_ws_stalled_disconnects_total', 'clients disconnected because their session made no progress for two heartbeats', ['state']),
+  refused: counter('stam_gateway_ws_refused_total', 'tickets and connections refused', ['why']),
 };
 
 const WsQuery = Type.Object({
@@ -26,6 +29,13 @@ const WsQuery = Type.Object({
   position: Type.Optional(Type.Integer({ minimum: -1 })),
   include_test: Type.Boolean({ default: false }),
 }, { additionalProperties: false });
+
+/** Every gateway's clients in this process (tests build several), for the sampled gauges. */
+const everyClientSet = new Set<Set<Client>>();
+const allClients = function* () { for (const set of everyClientSet) yield* set; };
+sampledGauge('stam_gateway_ws_clients', 'open WebSocket clients', () => [...allClients()].length);
+sampledGauge('stam_gateway_ws_backlog_bytes_max', 'the largest unsent backlog of any WebSocket client (bounded by WS_MAX_BYTES)',
+  () => Math.max(0, ...[...allClients()].map((c) => c.socket.bufferedAmount)));
 
 interface Client { socket: WebSocket; session: StreamSession; alive: boolean; bad: number; principal: Principal }
 
@@ -38,6 +48,10 @@ interface Client { socket: WebSocket; session: StreamSession; alive: boolean; ba
 export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenticator) {
   const { redis, pool, settings: s, log } = deps;
   const clients = new Set<Client>();
+  everyClientSet.add(clients);
+  const pacer = createReadPacer(s.wsReadConcurrency);
+  const openBy = (userId: number) => { let n = 0; for (const c of clients) if (c.principal.id === userId) n++; return n; };
+  const refuse = (why: string, err: StamError): never => { m.refused.inc({ why }); throw err; };
 
   app.post('/api/ws-ticket', {
     config: { permission: 'stream.subscribe' },
@@ -47,15 +61,32 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
     },
   }, async (req) => {
     const p = principalOf(req);
+    const counted = ticketCountKey(p.id, Math.floor(Date.now() / 60_000));
+    const [[, taken]] = (await redis.multi().incr(counted).expire(counted, 120).exec()) as [[Error | null, number]];
+    if (taken > s.wsTicketsPerMinute) refuse('tickets', new StamError('E_RATE_LIMITED', `at most ${s.wsTicketsPerMinute} WebSocket tickets per minute`));
     const ticket = randomBytes(24).toString('base64url');
     await redis.set(ticketKey(ticket), JSON.stringify({ sub: String(p.id), role: p.role, name: p.username }), 'EX', s.ticketTtlS);
     return { ticket, expires_in: s.ticketTtlS };
   });
 
+  // A browser says where the page that opens the socket came from: only the console's own host, or a
+  // configured origin, may open one (no cross-site WebSocket hijacking). Clients without Origin are not browsers.
+  const originAllowed = (req: FastifyRequest): boolean => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return true;
+    let parsed: URL;
+    try { parsed = new URL(origin); } catch { return false; }
+    return parsed.host === req.headers.host || s.wsAllowedOrigins.includes(parsed.origin);
+  };
+
   async function consumeTicket(req: FastifyRequest<{ Querystring: Static<typeof WsQuery> }>): Promise<void> {
+    if (!originAllowed(req)) refuse('origin', new StamError('E_FORBIDDEN', 'WebSocket from an origin that is not allowed (WS_ALLOWED_ORIGINS)'));
     const raw = await redis.getdel(ticketKey(req.query.ticket));
     if (!raw) throw new StamError('E_WS_TICKET', 'ticket unknown, expired or already used');
     req.principal = await auth.principalFor(JSON.parse(raw) as Claims);
+    if (openBy(req.principal.id) >= s.wsMaxConnectionsPerUser) {
+      refuse('connections', new StamError('E_RATE_LIMITED', `at most ${s.wsMaxConnectionsPerUser} open WebSockets per user`));
+    }
   }
 
   app.get<{ Querystring: Static<typeof WsQuery> }>('/ws', { websocket: true, preHandler: consumeTicket, schema: { querystring: WsQuery } }, (socket, req) => {
@@ -63,6 +94,11 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
     if (!stream) { socket.close(1013, 'realtime disabled'); return; }
     const p = principalOf(req);
     const q = req.query;
+    if (openBy(p.id) >= s.wsMaxConnectionsPerUser) { // two upgrades of one user racing past the check above
+      m.refused.inc({ why: 'connections' });
+      socket.close(1008, 'too many open connections for this user');
+      return;
+    }
     const client: Client = { socket, alive: true, bad: 0, principal: p, session: undefined as unknown as StreamSession };
     // The principal is re-read at every ping: scope changes apply, a disabled account is disconnected.
     const visible = (msg: StreamMessage): boolean => {
@@ -71,13 +107,16 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
     };
 
     const resync = async (reason: string, head: number, hello?: Record<string, unknown>) => {
-      const snapshot = await openAlarmsSnapshot(pool, client.principal, q.include_test);
+      // Clients with the same view share a snapshot read that has not started yet (it will see everything up to their head).
+      const view = JSON.stringify([scopeParam(client.principal), q.include_test]);
+      const snapshot = await pacer.shared('snapshot', view, () => openAlarmsSnapshot(pool, client.principal, q.include_test));
       client.session.resync(snapshot, head, reason, hello);
       m.connects.inc({ resume: `resync:${reason}` });
     };
     client.session = new StreamSession({
       socket, epoch: stream.epoch, visible, slowBytes: s.wsSlowBytes, maxBytes: s.wsMaxBytes, maxCoalesced: s.wsMaxCoalesced,
       onTooSlow: () => { m.slow.inc(); log.info({ user: p.username }, 'WebSocket client too slow: disconnected'); },
+      onStalled: (state) => { m.stalled.inc({ state }); log.info({ user: p.username, state }, 'WebSocket session made no progress: disconnected'); },
       onResyncNeeded: (reason) => {
         log.warn({ user: p.username, reason }, reason === 'gap' ? 'stream position jumped; resyncing client' : 'catch-up fell behind the live stream; resyncing client');
         void resync(reason, stream.head).catch((err: Error) => { log.error({ err: err.message }, 'resync failed'); socket.close(1011, 'resync failed'); });
@@ -89,9 +128,9 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
       const text = isBinary ? '' : data.toString();
       let type: unknown = text;
       if (text.startsWith('{')) { try { type = (JSON.parse(text) as { type?: unknown }).type; } catch { type = undefined; } }
-      if (type === 'ping') { socket.send(JSON.stringify({ type: 'pong', epoch: stream.epoch, position: client.session.position })); return; }
+      if (type === 'ping') { client.session.reply({ type: 'pong', epoch: stream.epoch, position: client.session.position }); return; }
       m.badMessages.inc();
-      socket.send(JSON.stringify({ type: 'error', code: 'E_VALIDATION', message: 'the only client message is {"type":"ping"}' }));
+      client.session.reply({ type: 'error', code: 'E_VALIDATION', message: 'the only client message is {"type":"ping"}' });
       if (++client.bad > 10) socket.close(1008, 'too many bad messages');
     });
     socket.on('pong', () => { client.alive = true; });
@@ -109,7 +148,7 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
         return;
       }
       if (plan.kind === 'replay') {
-        const found = await stream.catchUp(plan.after, plan.to);
+        const found = await pacer.run('history', () => stream.catchUp(plan.after, plan.to));
         if (found) {
           client.session.begin({ cursor: plan.after, observed: plan.after, hello: { resume: 'replay', source: found.source, missed: found.items.length } }, found.items);
           m.connects.inc({ resume: `replay:${found.source}` });
@@ -148,6 +187,7 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
     /** Shutdown: every client is told to reconnect (1012); the stragglers are cut after a second. */
     async closeAll(): Promise<void> {
       clearInterval(pinger);
+      everyClientSet.delete(clients);
       const open = [...clients];
       for (const c of open) c.socket.close(CLOSE_RESTART, 'server restarting: reconnect and resume');
       const deadline = Date.now() + 1000;

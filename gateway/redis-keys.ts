@@ -7,5 +7,7 @@ export const BUFFER_KEY = 'ws:events:buffer';
 export const EPOCH_KEY = 'ws:epoch';
 /** A single-use WebSocket ticket. */
 export const ticketKey = (ticket: string): string => `ws:ticket:${ticket}`;
+/** WebSocket tickets one user took in one minute (the minute since epoch). */
+export const ticketCountKey = (userId: number, minute: number): string => `ws:tickets:${userId}:${minute}`;
 /** Failed logins from one client address within the throttle window. */
 export const loginFailuresKey = (ip: string): string => `login:fail:${ip}`;

@@ -178,4 +178,62 @@ describe('stream session', () => {
     expect(s.mode).toBe('starting');
     expect(socket.closed).toBeUndefined();
   });
+
+  it('a session that is not live must progress between heartbeats: a snapshot that never comes, or a backlog that never drains, ends it', () => {
+    // Waiting for a snapshot read: two heartbeats without progress, then "reconnect and resume".
+    const waiting = session();
+    waiting.s.heartbeat();
+    expect(waiting.socket.closed).toBeUndefined();
+    waiting.s.heartbeat();
+    expect(waiting.socket.closed).toEqual({ code: CLOSE_TOO_SLOW, reason: 'no progress: reconnect and resume' });
+    expect(waiting.s.mode).toBe('closed');
+
+    // Coalescing: the socket never drains below the slow mark.
+    const stuck = session();
+    stuck.s.begin({ cursor: 0, observed: 0, hello: {} });
+    Object.defineProperty(stuck.socket, 'bufferedAmount', { get: () => 5000 });
+    stuck.s.push(msg(1, 1, 1));
+    expect(stuck.s.mode).toBe('coalescing');
+    stuck.s.heartbeat(); // records where it is
+    stuck.s.heartbeat();
+    expect(stuck.socket.closed).toBeUndefined();
+    stuck.s.heartbeat();
+    expect(stuck.socket.closed?.code).toBe(CLOSE_TOO_SLOW);
+  });
+
+  it('a catch-up that is slow but moving is left alone; a live session gets heartbeats and is never cut by them', async () => {
+    const { s, socket } = session();
+    let drained = 0; // the client reads 1200 bytes per heartbeat interval; every message is 600
+    Object.defineProperty(socket, 'bufferedAmount', { get: () => Math.max(0, socket.sent.length * 600 - drained) });
+    s.begin({ cursor: 0, observed: 0, hello: {} }, Array.from({ length: 10 }, (_, i) => ({ position: i + 1, msg: msg(i + 1, i + 1, 1) })));
+    let beats = 0;
+    while (s.mode !== 'live' && beats < 50) {
+      drained += 1200;
+      await new Promise((r) => setTimeout(r, 15));
+      s.heartbeat();
+      beats++;
+      expect(socket.closed).toBeUndefined();
+    }
+    expect(beats).toBeGreaterThan(3);
+    expect(s.mode).toBe('live');
+    const before = socket.sent.filter((m) => m.type === 'heartbeat').length;
+    for (let beat = 0; beat < 5; beat++) s.heartbeat();
+    expect(socket.closed).toBeUndefined();
+    expect(socket.sent.filter((m) => m.type === 'heartbeat').length - before).toBe(5);
+  });
+
+  it('answers to the client are left out while its socket is backed up, and count against the hard limit', () => {
+    const { s, socket } = session();
+    s.begin({ cursor: 0, observed: 0, hello: {} });
+    s.reply({ type: 'pong' });
+    let backlog = 2000;
+    Object.defineProperty(socket, 'bufferedAmount', { get: () => backlog });
+    s.reply({ type: 'pong' });
+    expect(socket.sent.filter((m) => m.type === 'pong')).toHaveLength(1);
+    backlog = 900; // under the slow mark: answered, but a send that takes it over the hard limit ends the session
+    Object.defineProperty(socket, 'bufferedAmount', { get: () => (socket.sent.length > 3 ? 20_000 : backlog) });
+    s.reply({ type: 'pong' });
+    s.reply({ type: 'pong' });
+    expect(socket.closed?.code).toBe(CLOSE_TOO_SLOW);
+  });
 });

@@ -12,6 +12,9 @@ export interface SocketLike {
 export const CLOSE_RESTART = 1012;
 export const CLOSE_TOO_SLOW = 1013;
 
+/** Heartbeats without progress after which a session that is not live is closed. */
+const STALLED_BEATS = 2;
+
 export interface SessionOptions {
   socket: SocketLike;
   epoch: string;
@@ -29,6 +32,8 @@ export interface SessionOptions {
   onResyncNeeded: (reason: 'gap' | 'overflow') => void;
   /** The client was disconnected for reading too slowly. */
   onTooSlow?: () => void;
+  /** The client was disconnected because its session made no progress for two heartbeats (state it was in). */
+  onStalled?: (state: string) => void;
   /** Events held while catching up (and while a snapshot is read) before giving up on the catch-up. */
   maxQueued?: number;
   maxVersions?: number;
@@ -65,6 +70,8 @@ export class StreamSession {
   private observed = -1;
   private cursor = -1;
   private timer: NodeJS.Timeout | undefined;
+  private beatCursor = -1;
+  private stalledBeats = 0;
   private readonly maxQueued: number;
   private readonly maxVersions: number;
 
@@ -117,8 +124,35 @@ export class StreamSession {
     this.catchUp();
   }
 
+  /**
+   * Called every ping interval. A live session gets a heartbeat; any other state must show progress (its
+   * cursor moving) between two calls, else the client is told to reconnect: a catch-up or a coalesced
+   * backlog that no longer drains, or a snapshot read that never came back, does not hold memory forever.
+   */
   heartbeat(): void {
-    if (this.state === 'live') this.sendRaw({ type: 'heartbeat', epoch: this.o.epoch, position: this.cursor });
+    if (this.state === 'closed') return;
+    if (this.state === 'live') {
+      this.stalledBeats = 0;
+      this.sendRaw({ type: 'heartbeat', epoch: this.o.epoch, position: this.cursor });
+      return;
+    }
+    if (this.cursor !== this.beatCursor) {
+      this.beatCursor = this.cursor;
+      this.stalledBeats = 0;
+      return;
+    }
+    if (++this.stalledBeats < STALLED_BEATS) return;
+    this.o.onStalled?.(this.state);
+    this.hangUp('no progress: reconnect and resume');
+  }
+
+  /**
+   * An answer to the client (pong, error). It counts against the same backlog limit as the stream, and is
+   * left out while the socket is backed up: a client that pings without reading cannot grow the buffer.
+   */
+  reply(msg: object): void {
+    if (this.o.socket.bufferedAmount > this.o.slowBytes) return;
+    this.sendRaw(msg);
   }
 
   close(): void {
@@ -250,9 +284,14 @@ export class StreamSession {
 
   private closeSlow(): void {
     if (this.state === 'closed') return;
-    this.close();
     this.o.onTooSlow?.();
-    this.o.socket.close(CLOSE_TOO_SLOW, 'too slow: reconnect and resume');
+    this.hangUp('too slow: reconnect and resume');
+  }
+
+  /** Closes with 1013 (reconnect and resume); a client that does not even read the close frame is cut after 5 s. */
+  private hangUp(reason: string): void {
+    this.close();
+    this.o.socket.close(CLOSE_TOO_SLOW, reason);
     setTimeout(() => this.o.socket.terminate(), 5_000).unref?.();
   }
 }

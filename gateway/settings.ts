@@ -24,6 +24,11 @@ export interface GatewaySettings {
   wsSlowBytes: number;
   wsMaxBytes: number;
   wsMaxCoalesced: number;
+  /** Origins allowed for /ws besides the request's own host (normalized `scheme://host[:port]`). */
+  wsAllowedOrigins: string[];
+  wsMaxConnectionsPerUser: number;
+  wsTicketsPerMinute: number;
+  wsReadConcurrency: number;
 }
 
 export function settingsFromConfig(c: Config): GatewaySettings {
@@ -32,7 +37,8 @@ export function settingsFromConfig(c: Config): GatewaySettings {
     loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S,
     modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: BREAKER_FAILURES, breakerOpenMs: BREAKER_OPEN_MS,
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
-    wsMaxCoalesced: c.WS_MAX_COALESCED,
+    wsMaxCoalesced: c.WS_MAX_COALESCED, wsAllowedOrigins: c.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),
+    wsMaxConnectionsPerUser: c.WS_MAX_CONNECTIONS_PER_USER, wsTicketsPerMinute: c.WS_TICKETS_PER_MINUTE, wsReadConcurrency: c.WS_READ_CONCURRENCY,
   };
 }
 

@@ -68,6 +68,10 @@ export const ConfigSchema = Type.Object({
   WS_SLOW_BYTES: Type.Integer({ minimum: 1024, default: 256 * 1024, description: 'socket backlog above which a client is coalesced (latest version per alarm)' }),
   WS_MAX_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: 'socket backlog above which a client is disconnected' }),
   WS_MAX_COALESCED: Type.Integer({ minimum: 1, default: 2000, description: 'distinct alarms held for a coalesced client before it is disconnected' }),
+  WS_ALLOWED_ORIGINS: Type.String({ default: '', pattern: '^\\s*(https?://[^,\\s/]+\\s*(,\\s*https?://[^,\\s/]+\\s*)*)?$', description: 'comma-separated origins (https://host[:port]) a browser may open /ws from besides the gateway\'s own host; other origins get 403' }),
+  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'open WebSockets one user may hold on one gateway' }),
+  WS_TICKETS_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: 'WebSocket tickets one user may take per minute (all gateways)' }),
+  WS_READ_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2, description: 'snapshot and history reads for (re)connecting clients run at most this many at a time per gateway; the rest wait their turn' }),
 
   SATEL_POLL_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 20_000, default: 1000 }),
   SATEL_ANSWER_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 30_000, default: 3000 }),

@@ -30,6 +30,7 @@ export const ErrorCodes = {
   E_WS_TICKET: { message: 'invalid or used WebSocket ticket', retryable: false },
   E_AUTH_LOCKED: { message: 'account locked after too many failed logins', retryable: false },
   E_AUTH_THROTTLED: { message: 'too many failed logins from this address', retryable: true },
+  E_RATE_LIMITED: { message: 'too many requests of this kind from this user; try again later', retryable: true },
   E_AUTH_REFRESH: { message: 'invalid, expired or revoked refresh token', retryable: false },
   E_ALARM_OWNER: { message: 'alarm belongs to another operator', retryable: false },
   E_CONFLICT: { message: 'conflicts with an existing record', retryable: false },

@@ -6,7 +6,7 @@ export { createLogger } from './logger.ts';
 export { createLogBudget } from './log-budget.ts';
 export type { LogBudget } from './log-budget.ts';
 export type { Logger } from './logger.ts';
-export { counter, gauge, histogram, registry } from './metrics.ts';
+export { counter, gauge, histogram, registry, sampledGauge } from './metrics.ts';
 export { NOTIFY_OUTBOX_SQL, OUTBOX_CHANNEL, createPool, ensureDatabase, inTransaction, withClient } from './db.ts';
 export type { Pool, PoolClient } from './db.ts';
 export { auditInsertSelect, writeAudit } from './audit.ts';

@@ -24,6 +24,11 @@ export function gauge<L extends string = string>(name: string, help: string, lab
   return once(name, () => new Gauge<L>({ name, help, labelNames, registers: [registry] }));
 }
 
+/** A gauge whose value is computed when /metrics is scraped. */
+export function sampledGauge(name: string, help: string, sample: () => number): Gauge {
+  return once(name, () => new Gauge({ name, help, registers: [registry], collect() { this.set(sample()); } }));
+}
+
 export function histogram<L extends string = string>(
   name: string, help: string, labelNames: readonly L[] = [],
   buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
