@@ -3,7 +3,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAuditStore } from './audit-store.ts';
 import { createDeviceStore, type DeviceTable } from './devices-store.ts';
 import { Id, IdParams, Timestamp, actorOf, errors, notFound, principalOf, type RouteDeps } from './http.ts';
+import { StamError, counter } from '../platform/index.ts';
+import { takeFromWindow } from './rate-limit.ts';
 import { inScope, scopeParam } from './rbac.ts';
+import { revealCountKey } from './redis-keys.ts';
+
+const m = { refused: counter('stam_gateway_secret_reveals_refused_total', 'recorder password reveals refused for exceeding SECRET_REVEALS_PER_HOUR') };
 
 const ByObject = Type.Object({ object_id: Type.Optional(Id()) }, { additionalProperties: false });
 
@@ -36,9 +41,11 @@ const RecorderUpdate = Type.Partial(Type.Object(RecorderFields), { additionalPro
 const RecorderOut = Type.Object({ id: Type.Integer(), object_id: Type.Integer(), name: Type.String(), host: Type.String(), port: Type.Integer(), login: Type.String() });
 const RevealBody = Type.Object({ reason: Type.String({ minLength: 5, maxLength: 500, description: 'why the password is needed (audited)' }) }, { additionalProperties: false });
 const RevealOut = Type.Object({
-  recorder_id: Type.Integer(), host: Type.String(), port: Type.Integer(), login: Type.String(), password: Type.String(),
+  recorder_id: Type.Integer(), host: Type.String(), port: Type.Integer(), login: Type.String(),
+  password: Type.String({ description: 'the password stored for the recorder — not a one-time code: it works on the recorder until changed there' }),
+  stored: Type.Literal(true, { description: 'always true: what is returned is the stored password itself' }),
   expires_at: Timestamp,
-});
+}, { description: '`expires_at` is when the console hides the password again, not when it stops working' });
 
 /** list / read / create / update routes of one table of per-object devices, scoped. */
 function deviceCrud<R, C extends { object_id: number }, U>(app: FastifyInstance, d: {
@@ -90,16 +97,23 @@ export function deviceRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RevealBody> }>('/api/recorders/:id/reveal', {
     config: { permission: 'secret.reveal' },
     schema: {
-      tags: ['recorders'], summary: 'The recorder login and password, for a stated reason; audited, not cacheable, valid for a short time',
-      security: [{ bearer: [] }], params: IdParams, body: RevealBody, response: { 200: RevealOut, ...errors(404) },
+      tags: ['recorders'], summary: 'The stored recorder login and password, for a stated reason; audited, not cacheable, shown until expires_at, SECRET_REVEALS_PER_HOUR per user',
+      security: [{ bearer: [] }], params: IdParams, body: RevealBody, response: { 200: RevealOut, ...errors(404, 429) },
     },
   }, async (req, res) => {
     const r = await devices.recorderCredentials(req.params.id);
     if (!r || !inScope(principalOf(req), r.object_id)) throw notFound('recorder', req.params.id);
+    const { allowed, count } = await takeFromWindow(deps.redis, (w) => revealCountKey(principalOf(req).id, w), 3600, s.revealsPerHour);
+    if (!allowed) {
+      m.refused.inc();
+      // The first refusal of the hour is audited; the rest are counted in the metric only.
+      if (count === s.revealsPerHour + 1) await audit.record({ ...actorOf(req), action: 'secret.reveal.refused', targetType: 'recorder', targetId: r.id, details: { why: 'rate', per_hour: s.revealsPerHour } });
+      throw new StamError('E_RATE_LIMITED', `at most ${s.revealsPerHour} recorder passwords per hour`);
+    }
     const password = r.openPassword();
     const expiresAt = new Date(Date.now() + s.revealTtlS * 1000);
     await audit.record({ ...actorOf(req), action: 'secret.reveal', targetType: 'recorder', targetId: r.id, details: { reason: req.body.reason, object_id: r.object_id, expires_at: expiresAt.toISOString() } });
     void res.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { recorder_id: r.id, host: r.host, port: r.port, login: r.login, password, expires_at: expiresAt.toISOString() };
+    return { recorder_id: r.id, host: r.host, port: r.port, login: r.login, password, stored: true as const, expires_at: expiresAt.toISOString() };
   });
 }

@@ -9,6 +9,7 @@ import { errors, principalOf, type RouteDeps } from './http.ts';
 import type { Claims } from './keys.ts';
 import { isAlarmMessage, type StreamMessage } from './messages.ts';
 import { inScope, scopeParam, type Principal } from './rbac.ts';
+import { takeFromWindow } from './rate-limit.ts';
 import { createReadPacer } from './read-pacer.ts';
 import { ticketCountKey, ticketKey } from './redis-keys.ts';
 import { planResume } from './resume.ts';
@@ -61,9 +62,8 @@ export function realtimeRoutes(app: FastifyInstance, deps: RouteDeps, auth: Auth
     },
   }, async (req) => {
     const p = principalOf(req);
-    const counted = ticketCountKey(p.id, Math.floor(Date.now() / 60_000));
-    const [[, taken]] = (await redis.multi().incr(counted).expire(counted, 120).exec()) as [[Error | null, number]];
-    if (taken > s.wsTicketsPerMinute) refuse('tickets', new StamError('E_RATE_LIMITED', `at most ${s.wsTicketsPerMinute} WebSocket tickets per minute`));
+    const { allowed } = await takeFromWindow(redis, (w) => ticketCountKey(p.id, w), 60, s.wsTicketsPerMinute);
+    if (!allowed) refuse('tickets', new StamError('E_RATE_LIMITED', `at most ${s.wsTicketsPerMinute} WebSocket tickets per minute`));
     const ticket = randomBytes(24).toString('base64url');
     await redis.set(ticketKey(ticket), JSON.stringify({ sub: String(p.id), role: p.role, name: p.username }), 'EX', s.ticketTtlS);
     return { ticket, expires_in: s.ticketTtlS };

@@ -9,5 +9,7 @@ export const EPOCH_KEY = 'ws:epoch';
 export const ticketKey = (ticket: string): string => `ws:ticket:${ticket}`;
 /** WebSocket tickets one user took in one minute (the minute since epoch). */
 export const ticketCountKey = (userId: number, minute: number): string => `ws:tickets:${userId}:${minute}`;
+/** Recorder passwords one user revealed in one hour (the hour since epoch). */
+export const revealCountKey = (userId: number, hour: number): string => `reveal:${userId}:${hour}`;
 /** Failed logins from one client address within the throttle window. */
 export const loginFailuresKey = (ip: string): string => `login:fail:${ip}`;

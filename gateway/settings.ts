@@ -15,6 +15,7 @@ export interface GatewaySettings {
   loginAddressMaxFailures: number;
   loginAddressWindowS: number;
   revealTtlS: number;
+  revealsPerHour: number;
   modeSweepIntervalS: number;
   panelStateTimeoutMs: number;
   breakerFailures: number;
@@ -34,7 +35,7 @@ export interface GatewaySettings {
 export function settingsFromConfig(c: Config): GatewaySettings {
   return {
     ticketTtlS: TICKET_TTL_S, refreshTtlS: c.REFRESH_TTL_S, loginMaxFailures: c.LOGIN_MAX_FAILURES, loginLockS: c.LOGIN_LOCK_S,
-    loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S,
+    loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S, revealsPerHour: c.SECRET_REVEALS_PER_HOUR,
     modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: BREAKER_FAILURES, breakerOpenMs: BREAKER_OPEN_MS,
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
     wsMaxCoalesced: c.WS_MAX_COALESCED, wsAllowedOrigins: c.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),

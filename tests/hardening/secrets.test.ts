@@ -30,7 +30,7 @@ describe('hardening: secrets at rest, on the wire and in logs', () => {
     vhost = await createVhost();
     env = await createTestEnv({
       RABBITMQ_URL: vhost.url, FEATURE_ARM_DISARM_ENABLED: 'true', FEATURE_PUSH_ENABLED: 'false', FEATURE_HA_ENABLED: 'false', FEATURE_SMS_ENABLED: 'false',
-      SECRETS_KEYS: secrets.keys, SATEL_POLL_INTERVAL_MS: '200', SATEL_PANEL_REFRESH_MS: '500',
+      SECRETS_KEYS: secrets.keys, SECRET_REVEALS_PER_HOUR: '3', SATEL_POLL_INTERVAL_MS: '200', SATEL_PANEL_REFRESH_MS: '500',
     });
     env.vars.COMMAND_RESULTS_GROUP = `${env.id}-command-results`;
     sim = createSimulator({ panels: 2, basePort: 0, controlPort: 0, userCode: USER_CODE, log: createLogger('sim', 'silent') });
@@ -83,6 +83,24 @@ describe('hardening: secrets at rest, on the wire and in logs', () => {
     const moved = await api<{ password?: string; code: string }>(roles.base, `/api/recorders/${rec.body.id}/reveal`, { token, body: { reason: 'checking the recording' } });
     expect(moved.status).toBe(500);
     expect(JSON.stringify(moved.body)).not.toContain(USER_CODE);
+  });
+
+  it('a reveal says it is the stored password, and a user gets SECRET_REVEALS_PER_HOUR of them: then 429, audited once, counted', async () => {
+    const rec = await api<{ id: number }>(roles.base, '/api/recorders', {
+      token, body: { object_id: plainPanel.objectId, name: 'DVR 2', host: '10.0.0.10', port: 80, login: 'viewer', password: DVR_PASSWORD },
+    });
+    const supervisor = await login(roles.base, await createOperator(env.pool, 'sup-reveal', 'SUPERVISOR'));
+    const reveal = (t = supervisor) => api<{ password?: string; stored?: boolean; code?: string }>(roles.base, `/api/recorders/${rec.body.id}/reveal`, { token: t, body: { reason: 'checking the recording' } });
+    for (let i = 0; i < 3; i++) expect((await reveal()).body).toMatchObject({ password: DVR_PASSWORD, stored: true });
+    const refused = [await reveal(), await reveal(), await reveal()];
+    for (const r of refused) expect({ status: r.status, code: r.body.code, password: r.body.password }).toEqual({ status: 429, code: 'E_RATE_LIMITED', password: undefined });
+    const { rows } = await env.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'secret.reveal.refused'`);
+    expect(rows[0]!.n).toBe(1);
+    const metrics = await (await fetch(`${roles.base}/metrics`)).text();
+    expect(metrics).toMatch(/^stam_gateway_secret_reveals_refused_total 3$/m);
+    // Another user is not affected.
+    const other = await login(roles.base, await createOperator(env.pool, 'sup-reveal-2', 'SUPERVISOR'));
+    expect((await reveal(other)).status).toBe(200);
   });
 
   it('no role logged a password, token, user code, integration key or the demo operator\'s password', async () => {
