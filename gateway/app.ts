@@ -44,6 +44,9 @@ export async function buildGateway(input: GatewayDeps) {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
+    // req.ip is the client's address: taken from X-Forwarded-For only when the connection comes from a
+    // configured proxy, so nobody else can choose the address the login throttle and the audit see.
+    ...(deps.settings.trustedProxies.length > 0 ? { trustProxy: deps.settings.trustedProxies } : {}),
   });
   const auth = createAuthenticator({ pool, keys: deps.keys });
 

@@ -1,4 +1,15 @@
-import { configDefaults, type Config } from '../platform/index.ts';
+import { isIP } from 'node:net';
+import { StamError, configDefaults, type Config } from '../platform/index.ts';
+
+/** One TRUSTED_PROXIES entry, an address or a CIDR, checked so that a typo stops the start with its name. */
+function proxyAddress(entry: string): string {
+  const [addr, bits, ...rest] = entry.split('/');
+  const family = isIP(addr ?? '');
+  const max = family === 6 ? 128 : 32;
+  const prefixOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max);
+  if (family === 0 || !prefixOk || rest.length > 0) throw new StamError('E_CONFIG', `TRUSTED_PROXIES: "${entry}" is not an address or a CIDR`);
+  return entry;
+}
 
 /** Fixed by design, not configured: how long a WebSocket ticket lives (single use). */
 export const TICKET_TTL_S = 30;
@@ -16,6 +27,8 @@ export interface GatewaySettings {
   loginAddressWindowS: number;
   revealTtlS: number;
   revealsPerHour: number;
+  /** Reverse proxies whose X-Forwarded-For gives the client address (login throttle, audit); empty: none. */
+  trustedProxies: string[];
   modeSweepIntervalS: number;
   panelStateTimeoutMs: number;
   breakerFailures: number;
@@ -36,6 +49,7 @@ export function settingsFromConfig(c: Config): GatewaySettings {
   return {
     ticketTtlS: TICKET_TTL_S, refreshTtlS: c.REFRESH_TTL_S, loginMaxFailures: c.LOGIN_MAX_FAILURES, loginLockS: c.LOGIN_LOCK_S,
     loginAddressMaxFailures: c.LOGIN_ADDRESS_MAX_FAILURES, loginAddressWindowS: c.LOGIN_ADDRESS_WINDOW_S, revealTtlS: c.SECRET_REVEAL_TTL_S, revealsPerHour: c.SECRET_REVEALS_PER_HOUR,
+    trustedProxies: c.TRUSTED_PROXIES.split(',').map((p) => p.trim()).filter(Boolean).map(proxyAddress),
     modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: BREAKER_FAILURES, breakerOpenMs: BREAKER_OPEN_MS,
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
     wsMaxCoalesced: c.WS_MAX_COALESCED, wsAllowedOrigins: c.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),

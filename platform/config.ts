@@ -56,6 +56,10 @@ export const ConfigSchema = Type.Object({
   LOGIN_LOCK_S: Type.Integer({ minimum: 1, default: 900, description: 'how long a locked account stays locked' }),
   LOGIN_ADDRESS_MAX_FAILURES: Type.Integer({ minimum: 1, default: 30, description: 'failed logins from one address within LOGIN_ADDRESS_WINDOW_S before it is throttled' }),
   LOGIN_ADDRESS_WINDOW_S: Type.Integer({ minimum: 1, default: 900 }),
+  TRUSTED_PROXIES: Type.String({
+    default: '', pattern: '^[0-9a-fA-F.:/, ]*$',
+    description: 'comma-separated addresses or CIDRs of reverse proxies (nginx) whose X-Forwarded-For is believed; from anyone else it is ignored',
+  }),
   SECRETS_KEYS: Type.Optional(Type.String({ description: 'AES-256-GCM key ring kid=base64[,kid=base64…], first active; never logged' })),
   SECRETS_KEY_FILE: Type.String({ default: '.data/secrets.keys', description: 'development key ring file, created when SECRETS_KEYS is unset outside production' }),
   SECRET_REVEAL_TTL_S: Type.Integer({ minimum: 5, maximum: 600, default: 60, description: 'how long the console shows a revealed recorder password (it is the stored one: it stays valid on the recorder)' }),
