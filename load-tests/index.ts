@@ -10,3 +10,5 @@ export { exitReport, logTail, msgIs, startRole } from './roles.ts';
 export type { RoleProcess } from './roles.ts';
 export { createRunEnv } from './run-env.ts';
 export type { RunEnv } from './run-env.ts';
+export { startFaultProxy } from './fault-proxy.ts';
+export type { FaultMode, FaultProxy } from './fault-proxy.ts';
