@@ -19,6 +19,9 @@ import { realtimeRoutes } from './realtime.ts';
 import { reportRoutes } from './reports/index.ts';
 import { withDefaults } from './settings.ts';
 import { userDeviceRoutes } from './user-devices-routes.ts';
+import { consoleRoutes } from './console-routes.ts';
+import { passkeyRoutes } from './passkeys-routes.ts';
+import { userRoutes } from './users-routes.ts';
 
 const m = {
   badRequests: counter('stam_gateway_bad_requests_total', 'requests rejected', ['code']),
@@ -120,6 +123,9 @@ export async function buildGateway(input: GatewayDeps) {
   deviceRoutes(app, deps);
   userDeviceRoutes(app, deps);
   auditRoutes(app, deps);
+  userRoutes(app, deps);
+  passkeyRoutes(app, deps, auth);
+  consoleRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
   if (deps.reports) reportRoutes(app, deps.reports);
   live.realtime = realtimeRoutes(app, deps, auth);

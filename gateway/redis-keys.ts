@@ -9,3 +9,5 @@ export const EPOCH_KEY = 'ws:epoch';
 export const ticketKey = (ticket: string): string => `ws:ticket:${ticket}`;
 /** Failed logins from one client address within the throttle window. */
 export const loginFailuresKey = (ip: string): string => `login:fail:${ip}`;
+/** A passkey ceremony's challenge (registration: per user; login: per challenge id), single use, short-lived. */
+export const passkeyChallengeKey = (id: string): string => `passkey:challenge:${id}`;

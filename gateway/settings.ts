@@ -25,6 +25,13 @@ export interface GatewaySettings {
   wsSlowBytes: number;
   wsMaxBytes: number;
   wsMaxCoalesced: number;
+  webauthnRpId: string;
+  webauthnRpName: string;
+  /** Accepted origins of passkey ceremonies; empty: the request's own origin when its host is the RP id. */
+  webauthnOrigins: string[];
+  pinMaxFailures: number;
+  consoleIdleLockS: number;
+  consoleMapTileUrl: string;
 }
 
 export function settingsFromConfig(c: Config): GatewaySettings {
@@ -34,6 +41,9 @@ export function settingsFromConfig(c: Config): GatewaySettings {
     modeSweepIntervalS: c.MODE_SWEEP_INTERVAL_S, panelStateTimeoutMs: c.PANEL_STATE_TIMEOUT_MS, breakerFailures: BREAKER_FAILURES, breakerOpenMs: BREAKER_OPEN_MS,
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
     wsMaxCoalesced: c.WS_MAX_COALESCED,
+    webauthnRpId: c.WEBAUTHN_RP_ID, webauthnRpName: c.WEBAUTHN_RP_NAME,
+    webauthnOrigins: c.WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    pinMaxFailures: c.PIN_MAX_FAILURES, consoleIdleLockS: c.CONSOLE_IDLE_LOCK_S, consoleMapTileUrl: c.CONSOLE_MAP_TILE_URL,
   };
 }
 
