@@ -47,7 +47,8 @@ function bodyOf(spec: Spec, f: FormData, row: Row | null): { body: Record<string
     else if (fld.kind === 'zones') v = parseZones(raw ?? '');
     else if (fld.kind === 'ids') { objects = (raw ?? '').split(/[\s,]+/).filter(Boolean).map(Number); continue; }
     else v = raw === null ? undefined : raw;
-    if (v === undefined || (fld.kind === 'password' && v === '')) continue;
+    // An empty text is no value on a new record, nor for a field every record must have (a name, a host …).
+    if (v === undefined || (v === '' && (!row || fld.kind === 'password' || fld.create === 'required' || fld.name === 'display_name'))) continue;
     if (row && JSON.stringify(fld.kind === 'zones' ? parseZones(zonesText(row[fld.name])) : row[fld.name] ?? (fld.kind === 'text' || fld.kind === 'textarea' ? '' : null)) === JSON.stringify(v)) continue;
     body[fld.name] = v;
   }
