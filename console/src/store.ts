@@ -22,6 +22,8 @@ export interface State {
   rev: number;
   objects: Map<number, ObjectInfo>;
   panelStates: Map<number, PanelState>;
+  /** Zone names per panel (GET /api/panels/:id, once per panel). */
+  zoneNames: Map<number, Map<number, string>>;
   /** Alarm ids with an intent waiting to be sent. */
   intents: Set<number>;
   outcomes: IntentOutcome[];
@@ -35,7 +37,7 @@ const initialLang = (): Lang => detectLang(typeof navigator === 'undefined' ? []
 
 let state: State = {
   lang: initialLang(), user: null, link: 'connecting', caughtUp: null, fromCache: false, alarms: new Map(), rev: 0, objects: new Map(),
-  panelStates: new Map(), intents: new Set(), outcomes: [], toast: null, locked: false,
+  panelStates: new Map(), zoneNames: new Map(), intents: new Set(), outcomes: [], toast: null, locked: false,
   settings: { idle_lock_s: 0, map_tile_url: '', webauthn_rp_id: '' }, muted: false,
 };
 const listeners = new Set<() => void>();

@@ -146,6 +146,24 @@ export async function start(user: User): Promise<void> {
   void connect();
 }
 
+const zonesAsked = new Set<number>();
+/** The names of a panel's zones, read once per panel (and kept for offline use). */
+export function ensureZones(panelId: number): void {
+  if (zonesAsked.has(panelId)) return;
+  zonesAsked.add(panelId);
+  void (async () => {
+    let zones: { number: number; name: string }[] | undefined;
+    try {
+      zones = (await api<{ zones: { number: number; name: string }[] }>(`/api/panels/${panelId}`)).zones;
+      await cachePut(`zones:${panelId}`, zones);
+    } catch (err) {
+      zones = await cacheGet<{ number: number; name: string }[]>(`zones:${panelId}`);
+      if (err instanceof OfflineError) zonesAsked.delete(panelId); // asked again once the gateway answers
+    }
+    if (zones) setState({ zoneNames: new Map(getState().zoneNames).set(panelId, new Map(zones.map((z) => [z.number, z.name]))) });
+  })();
+}
+
 async function loadObjects(): Promise<void> {
   try {
     const { items } = await api<{ items: ObjectInfo[] }>('/api/objects?limit=500');

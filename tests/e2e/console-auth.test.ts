@@ -20,6 +20,7 @@ describe('console sign-in, lock, admin and reports in Chromium', () => {
   let b: TestBrowser;
   let base: string;
   let objectId: number;
+  let panelId: number;
   const gateways: RoleProcess[] = [];
   const u: Record<'op' | 'admin', TestUser> = {} as never;
 
@@ -39,6 +40,7 @@ describe('console sign-in, lock, admin and reports in Chromium', () => {
     u.admin = await createUser(env.pool, 'admin.desk', 'ADMIN');
     objectId = (await env.pool.query<{ id: number }>("INSERT INTO objects (code, name) VALUES ('DESK-1', 'Apteka') RETURNING id")).rows[0]!.id;
     await insertAlarm(env.pool, objectId, { severity: 'CRITICAL', firstEventAt: new Date(Date.now() - 3_600_000) });
+    panelId = (await env.pool.query<{ id: number }>("INSERT INTO panels (object_id, name, host, port) VALUES ($1, 'Apteka panel', '127.0.0.1', 1) RETURNING id", [objectId])).rows[0]!.id;
     base = await gateway();
     b = await launchBrowser();
   }, 120_000);
@@ -128,9 +130,28 @@ describe('console sign-in, lock, admin and reports in Chromium', () => {
     await page.getByRole('button', { name: `${en['admin.edit']} objects ${objectId}` }).click();
     await dialog.getByLabel('contacts').fill('Maria Wiśniewska, +48 601 000 111');
     await dialog.getByRole('button', { name: en['admin.save'] }).click();
-    await page.getByRole('status').getByText(en['admin.saved']).waitFor();
+    await dialog.waitFor({ state: 'detached' }); // closed once saved
+    await page.getByRole('table', { name: en['admin.objects'] }).getByRole('cell', { name: 'DESK-1', exact: true }).waitFor();
     expect((await env.pool.query('SELECT contacts FROM objects WHERE id = $1', [objectId])).rows).toEqual([{ contacts: 'Maria Wiśniewska, +48 601 000 111' }]);
     expect((await audit('user.assign')).map((a) => a.username)).toEqual(['admin.desk']);
+    await context.close();
+  });
+
+  it('a panel command refused by the API is shown with the reason (arm/disarm switched off here), and audited', async () => {
+    const id = await insertAlarm(env.pool, objectId, { severity: 'CRITICAL', panelId });
+    const { page, context } = await consolePage(b, base, 'en-US');
+    await logIn(page, u.admin, labels);
+    await live(page);
+    await page.locator(`[role=row][data-alarm="${id}"]`).getByRole('button', { name: `${en['action.details']} #${id}` }).click();
+    await page.getByRole('button', { name: en['action.panel'] }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel(en['cmd.action']).selectOption('arm');
+    await dialog.getByRole('button', { name: en['cmd.send'] }).click();
+    const shown = page.getByRole('status').getByText(/^Arm refused: /);
+    await shown.waitFor();
+    expect(await shown.textContent()).toContain('FEATURE_ARM_DISARM_ENABLED');
+    const { rows } = await env.pool.query("SELECT details->>'why' AS why FROM audit_log WHERE action = 'command.refused'");
+    expect(rows).toEqual([{ why: 'disabled' }]);
     await context.close();
   });
 

@@ -114,13 +114,14 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await r.waitFor();
     expect(await r.getAttribute('aria-label')).toBe(fill(pl['row.label'], { id, title: 'Zone 3 alarm', object: 'Bank Spółdzielczy, oddział 3' }));
     expect(await r.locator('.sev').textContent()).toBe(pl['severity.CRITICAL']);
+    // The zone's name comes from the panel's configuration (one GET per panel), a moment after the row.
+    await waitUntil('zone name from the panel', async () => (await r.locator('.zone').textContent()) === '3 — Skarbiec', 10_000);
     await waitUntil('the CRITICAL tones', async () => (await op1.tones()).filter((f) => f === 880).length >= 2, 5_000, 50);
     expect((await op1.tones()).slice(0, 4)).toEqual([880, 660, 880, 660]);
     const first = await r.locator('.waiting').textContent();
     await waitUntil('the timer runs', async () => (await r.locator('.waiting').textContent()) !== first, 5_000, 100);
     expect(await r.locator('.waiting').textContent()).toMatch(/^0:0\d$/);
     await waitUntil('the sound repeats while it waits unclaimed', async () => (await op1.tones()).length >= 8, 12_000, 100);
-    await op1.page.screenshot({ path: `${SHOTS}queue.png` });
   });
 
   it('claim (keyboard), acknowledge, resolve with a code and a required note, close: every step in the database', async () => {
@@ -233,6 +234,7 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await p.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await waitUntil('the service worker controls the page', () => p.evaluate(() => navigator.serviceWorker.controller !== null), 10_000);
     await new Promise((res) => setTimeout(res, 1200)); // the queue is written to IndexedDB at most once a second
+    await p.screenshot({ path: `${SHOTS}queue.png` });
 
     await gateway.stop();
     await p.getByRole('alert').getByText(pl['offline.banner']).waitFor({ timeout: 15_000 });

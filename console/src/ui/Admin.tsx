@@ -69,12 +69,14 @@ function Input({ fld, row }: { fld: Field; row: Row | null }) {
 /** Objects, panels, sensors, recorders, users and their object assignments. */
 export function Admin({ tab }: { tab: string }) {
   const role = useStore((s) => s.user?.role);
+  const live = useStore((s) => s.link === 'live');
   const spec = SPECS.find((s) => s.path === tab) ?? SPECS[0]!;
   const [rows, setRows] = useState<Row[]>([]);
   const [editing, setEditing] = useState<Row | 'new' | null>(null);
   const reload = () => api<{ items: Row[] }>(spec.list).then((r) => setRows(r.items)).catch((e: Error) => toast(e.message));
   useEffect(() => { void reload(); }, [spec.path]);
-  const canWrite = role === 'ADMIN';
+  // Changes need the link: offline, the screens are read-only like the queue.
+  const canWrite = role === 'ADMIN' && live;
 
   return (
     <section aria-labelledby="admin-title" className="admin">

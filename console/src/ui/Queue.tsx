@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboa
 import { formatWaiting, formatters } from '../i18n/index.ts';
 import { actionsFor, visibleQueue, type Act, type Alarm, type QueueFilter } from '../queue.ts';
 import { getState, t, useStore } from '../store.ts';
-import { recordIntent, setIncludeTest } from '../sync.ts';
+import { ensureZones, recordIntent, setIncludeTest } from '../sync.ts';
 import { ActionDialog } from './ActionDialog.tsx';
 import { NEEDS_DIALOG, runAction } from './actions.ts';
 
@@ -29,6 +29,7 @@ export function Queue({ open }: { open: (id: number) => void }) {
   const lang = useStore((s) => s.lang);
   const objects = useStore((s) => s.objects);
   const intents = useStore((s) => s.intents);
+  const zoneNames = useStore((s) => s.zoneNames);
   const [filter, setFilter] = useState<QueueFilter>({ mine: false, objectId: null, category: null, showTest: false });
   const [selected, setSelected] = useState<number | null>(null);
   const [dialog, setDialog] = useState<{ alarm: Alarm; act: Act } | null>(null);
@@ -88,6 +89,13 @@ export function Queue({ open }: { open: (id: number) => void }) {
   const first = Math.max(0, Math.floor(scroll.top / ROW_H) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scroll.top + scroll.height) / ROW_H) + OVERSCAN);
   const objName = (id: number) => objects.get(id)?.name ?? `#${id}`;
+  const visible = rows.slice(first, last);
+  useEffect(() => { for (const a of visible) if (a.panel_id !== null) ensureZones(a.panel_id); });
+  const zoneLabel = (a: Alarm) => {
+    if (a.zone === null) return '';
+    const name = a.panel_id === null ? undefined : zoneNames.get(a.panel_id)?.get(a.zone);
+    return name ? `${a.zone} — ${name}` : String(a.zone);
+  };
 
   return (
     <section className="queue" aria-labelledby="queue-title">
@@ -122,7 +130,7 @@ export function Queue({ open }: { open: (id: number) => void }) {
         <div role="rowgroup" className="body" ref={box} onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}>
           {rows.length === 0 && <p className="empty">{t('queue.empty')}</p>}
           <div style={{ height: rows.length * ROW_H, position: 'relative' }}>
-            {rows.slice(first, last).map((a, i) => {
+            {visible.map((a, i) => {
               const acts = actionsFor(a, user);
               const label = t('row.label', { id: a.alarm_id, title: a.title, object: objName(a.object_id) });
               const onKey = (ev: ReactKeyboardEvent) => { if (ev.key === ' ' && ev.target === ev.currentTarget) { ev.preventDefault(); open(a.alarm_id); } };
@@ -135,7 +143,7 @@ export function Queue({ open }: { open: (id: number) => void }) {
                   <div role="cell" className="sev">{t(`severity.${a.severity}` as 'severity.CRITICAL')}</div>
                   <div role="cell">{t(`alarmStatus.${a.status}` as 'alarmStatus.NEW')}{a.owner ? ` (${a.owner})` : ''}</div>
                   <div role="cell">{objName(a.object_id)}</div>
-                  <div role="cell">{a.zone ?? ''}</div>
+                  <div role="cell" className="zone">{zoneLabel(a)}</div>
                   <div role="cell" className="title">{a.title}
                     {a.flood && <small> · {t('row.flood', { n: a.event_count })}</small>}
                     {a.test && <small> · {t('row.test')}</small>}{a.service && <small> · {t('row.service')}</small>}

@@ -10,6 +10,7 @@ interface Passkey { id: number; label: string; created_at: string; last_used_at:
 /** My phones (push), my passkeys, my quick-unlock PIN, and browser notifications. */
 export function Security() {
   const lang = useStore((s) => s.lang);
+  const live = useStore((s) => s.link === 'live');
   const fmt = useMemo(() => formatters(lang), [lang]);
   const [phones, setPhones] = useState<Phone[] | null>(null);
   const [keys, setKeys] = useState<Passkey[]>([]);
@@ -32,7 +33,7 @@ export function Security() {
             <tr key={d.id} data-device={d.id}>
               <td>{d.username}</td><td>{d.platform}</td><td>{d.app_version}</td><td>{d.token_hint}</td><td>{fmt.dateTime(d.created_at)}</td><td>{fmt.dateTime(d.last_seen_at)}</td>
               <td>{d.quarantined ? `quarantined: ${d.quarantine_reason ?? ''}` : 'active'}</td>
-              <td><button type="button" aria-label={`${t('security.remove')} ${d.platform} ${d.token_hint}`}
+              <td><button type="button" disabled={!live} aria-label={`${t('security.remove')} ${d.platform} ${d.token_hint}`}
                 onClick={() => { if (confirm(t('security.remove'))) api(`/api/devices/${d.id}`, { method: 'DELETE' }).then(() => { toast(t('security.remove')); return reload(); }).catch(fail); }}>{t('security.remove')}</button></td>
             </tr>
           ))}</tbody>
@@ -40,7 +41,7 @@ export function Security() {
       )}
       <h2>{t('security.passkeys')}</h2>
       <ul aria-label={t('security.passkeys')}>{keys.map((k) => <li key={k.id}>{k.label} · {fmt.dateTime(k.created_at)}</li>)}</ul>
-      <button type="button" onClick={() => void (async () => {
+      <button type="button" disabled={!live} onClick={() => void (async () => {
         try {
           const options = await api<Parameters<typeof startRegistration>[0]['optionsJSON']>('/api/passkeys/register/options', { method: 'POST', body: {} });
           const response = await startRegistration({ optionsJSON: options });
@@ -58,7 +59,7 @@ export function Security() {
       }}>
         <label>{t('lock.pin')} <input name="pin" type="password" inputMode="numeric" pattern="[0-9]{4,8}" required autoComplete="off" /></label>
         <label>{t('security.currentPassword')} <input name="password" type="password" required autoComplete="current-password" /></label>
-        <button type="submit">{t('security.setPin')}</button>
+        <button type="submit" disabled={!live}>{t('security.setPin')}</button>
       </form>
       <h2>{t('security.notifications')}</h2>
       <button type="button" disabled={typeof Notification === 'undefined'} onClick={() => void Notification.requestPermission()}>{t('security.enableNotifications')}</button>
