@@ -121,7 +121,7 @@ export async function buildGateway(input: GatewayDeps) {
   if (existsSync(`${CONSOLE_DIR}index.html`)) {
     // Hashed assets are immutable; the page, the service worker and the manifest are revalidated on every load.
     await app.register(staticFiles, {
-      root: CONSOLE_DIR, prefix: '/', wildcard: true, decorateReply: false, index: ['index.html'], schemaHide: true,
+      root: CONSOLE_DIR, prefix: '/', wildcard: true, decorateReply: false, index: ['index.html'], schemaHide: true, cacheControl: false,
       setHeaders: (res, path) => { res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'); },
     });
   } else {

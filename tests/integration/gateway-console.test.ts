@@ -141,4 +141,21 @@ describe('console API: intents, users, PIN, passkeys', () => {
     const o = await call<{ contacts: string; notes: string }>(gw.app, tok['admin.c'], 'PATCH', `/api/objects/${objectId}`, { contacts: 'Jan Kowalski, +48 600 100 200, owner', notes: 'Key in box 4' });
     expect(o.body).toMatchObject({ contacts: 'Jan Kowalski, +48 600 100 200, owner', notes: 'Key in box 4' });
   });
+
+  it('serves the built console: the page and service worker revalidated, hashed assets immutable; unknown /api paths stay JSON 404s', async () => {
+    const page = await gw.app.inject({ url: '/' });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.body).toContain('<div id="root"></div>');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(page.body)![1]!;
+    const js = await gw.app.inject({ url: asset });
+    expect([js.statusCode, js.headers['cache-control']]).toEqual([200, 'public, max-age=31536000, immutable']);
+    const sw = await gw.app.inject({ url: '/sw.js' });
+    expect([sw.statusCode, sw.headers['cache-control']]).toEqual([200, 'no-cache']);
+    expect(sw.body).toContain(asset);
+    expect((await gw.app.inject({ url: '/manifest.webmanifest' })).json()).toMatchObject({ start_url: '/', display: 'standalone' });
+    const missing = await gw.app.inject({ url: '/api/nothing-here' });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'E_NOT_FOUND']);
+  });
 });
