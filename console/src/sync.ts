@@ -1,4 +1,5 @@
 import { ApiError, OfflineError, api, hasRefresh, onSessionChange, refresh, signOut, type User } from './api.ts';
+import { prefetchDetails } from './details.ts';
 import { addIntent, cacheGet, cachePut, pendingIntents, removeIntents } from './cache.ts';
 import { OPEN, applyUpdate, type Alarm } from './queue.ts';
 import { isMuted, play, repeatWhile, stopRepeat } from './sound.ts';
@@ -44,6 +45,7 @@ function onAlarm(a: Alarm, isNew: boolean): void {
   if (!applyUpdate(s.alarms, a)) return;
   alarmsChanged();
   saveSoon();
+  prefetchDetails([a]);
   if (isNew && !a.test && !a.service) {
     if (!s.muted) play(a.severity);
     notifyHidden(a);
@@ -66,6 +68,7 @@ function onMessage(raw: string): void {
       for (const a of msg.alarms as Alarm[]) applyUpdate(s.alarms, a);
       alarmsChanged();
       saveSoon();
+      prefetchDetails(s.alarms.values());
       break;
     case 'alarm.new': case 'alarm.updated':
       onAlarm(msg.alarm as Alarm, msg.type === 'alarm.new');

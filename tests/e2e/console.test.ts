@@ -176,6 +176,20 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await op2.context.close();
   });
 
+  it('sounds are muted per user: a muted desk stays silent for a new CRITICAL alarm, and the choice is kept for that user', async () => {
+    const p = op1.page;
+    await p.getByRole('button', { name: pl['nav.mute'] }).click();
+    expect(await p.getByRole('button', { name: pl['nav.unmute'] }).getAttribute('aria-pressed')).toBe('true');
+    const before = (await op1.tones()).length;
+    const id = await makeAlarm(8);
+    await row(p, id).waitFor();
+    await new Promise((res) => setTimeout(res, 1000));
+    expect((await op1.tones()).length).toBe(before);
+    expect(await p.evaluate(() => localStorage.getItem('stam.mute.op.anna'))).toBe('1');
+    await p.getByRole('button', { name: pl['nav.unmute'] }).click();
+    await p.getByRole('button', { name: pl['nav.mute'] }).waitFor();
+  });
+
   it('alarm detail: object, contacts, notes, map placeholder, live panel state, events, history, the timed reveal of the recorder login', async () => {
     const id = await alarmId(5);
     await row(op1.page, id).getByRole('button', { name: `${pl['action.details']} #${id}` }).click();
@@ -234,6 +248,13 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await p.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
     await waitUntil('the service worker controls the page', () => p.evaluate(() => navigator.serviceWorker.controller !== null), 10_000);
     await new Promise((res) => setTimeout(res, 1200)); // the queue is written to IndexedDB at most once a second
+    // The open alarms' details are read ahead into IndexedDB too (one at a time).
+    const cached = (id: number) => p.evaluate((key) => new Promise<boolean>((resolve) => {
+      const req = indexedDB.open('stam-console');
+      req.onsuccess = () => { const get = req.result.transaction('kv').objectStore('kv').get(key); get.onsuccess = () => resolve(get.result !== undefined); get.onerror = () => resolve(false); };
+      req.onerror = () => resolve(false);
+    }), `detail:${id}`);
+    await waitUntil('details read ahead', async () => await cached(free) && await cached(taken), 20_000, 200);
     await p.screenshot({ path: `${SHOTS}queue.png` });
 
     await gateway.stop();
@@ -244,6 +265,12 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await row(p, free).waitFor();
     await row(p, taken).waitFor();
     expect(await row(p, free).getByRole('button', { name: pl['action.claim'], exact: true }).isDisabled()).toBe(true);
+    // A detail never opened on this desk still opens offline, from the cache.
+    await row(p, taken).getByRole('button', { name: `${pl['action.details']} #${taken}` }).click();
+    await p.getByText(pl['detail.cached']).waitFor();
+    await p.getByRole('heading', { name: `${fill(pl['detail.title'], { id: taken })}: Zone 7 alarm` }).waitFor();
+    await p.getByText('Anna Nowak, +48 600 100 200, kierownik').waitFor();
+    await p.keyboard.press('Escape');
     for (const id of [free, taken]) await row(p, id).getByRole('button', { name: pl['action.intent'] }).click();
     await row(p, taken).getByText(pl['row.intent']).waitFor();
     await p.screenshot({ path: `${SHOTS}offline.png` });

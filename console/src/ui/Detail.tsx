@@ -1,9 +1,10 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import { cacheGet, cachePut } from '../cache.ts';
+import { loadDetail as load, type DetailData, type EventRow } from '../details.ts';
 import { formatters } from '../i18n/index.ts';
 import { actionsFor, type Act, type Alarm } from '../queue.ts';
-import { getState, setState, t, toast, useStore, type PanelState } from '../store.ts';
+import { getState, t, toast, useStore } from '../store.ts';
 import { recordIntent } from '../sync.ts';
 import { ActionDialog } from './ActionDialog.tsx';
 import { NEEDS_DIALOG, runAction } from './actions.ts';
@@ -11,28 +12,6 @@ import { Dialog } from './Dialog.tsx';
 import { MapView } from './MapView.tsx';
 import { PanelDialog } from './PanelDialog.tsx';
 import { field } from './form.ts';
-
-interface Mode { active: boolean; until: string | null; reason: string | null; by: string | null }
-interface ObjectFull { id: number; code: string; name: string; address: string; latitude: number | null; longitude: number | null; contacts?: string; notes?: string; service_mode?: Mode; test_mode?: Mode }
-interface EventRow { id: number; kind: string; source: string; observed_at: string; restore: boolean; payload: Record<string, unknown> | null }
-interface ActionRow { id: number; action: string; from_status: string | null; to_status: string; note: string | null; created_at: string; username: string | null }
-interface DetailData { alarm: Alarm & { object_name?: string; zone_name?: string | null }; object: ObjectFull | null; events: EventRow[]; actions: ActionRow[]; partitions: { number: number; name: string }[]; recorders: { id: number; name: string; host: string; port: number; login: string }[] }
-
-/** What the API's detail gives, plus the full object (contacts, notes, modes), the panel's partition names and the recorders. */
-async function load(id: number): Promise<DetailData> {
-  const d = await api<Record<string, unknown> & { object_id: number; panel_id: number | null; events: EventRow[]; actions: ActionRow[] }>(`/api/alarms/${id}`);
-  const [object, panel, recorders] = await Promise.all([
-    api<ObjectFull>(`/api/objects/${d.object_id}`).catch(() => d.object as ObjectFull | null),
-    d.panel_id === null ? null : api<{ partitions: { number: number; name: string }[] }>(`/api/panels/${d.panel_id}`).catch(() => null),
-    api<{ items: DetailData['recorders'] }>(`/api/recorders?object_id=${d.object_id}`).then((r) => r.items).catch(() => []),
-  ]);
-  if (d.panel_id !== null && !getState().panelStates.has(d.panel_id)) {
-    const st = await api<PanelState>(`/api/panels/${d.panel_id}/state`).catch(() => null);
-    if (st && !getState().panelStates.has(d.panel_id)) setState({ panelStates: new Map(getState().panelStates).set(d.panel_id, st) });
-  }
-  const alarm = { ...(d as unknown as Alarm), alarm_id: id };
-  return { alarm, object, events: d.events, actions: d.actions, partitions: panel?.partitions ?? [], recorders };
-}
 
 const SUP = ['ADMIN', 'SUPERVISOR'];
 
