@@ -137,6 +137,33 @@ describe('console sign-in, lock, admin and reports in Chromium', () => {
     await context.close();
   });
 
+  it('a flood alarm is one row that says what it absorbed; filters narrow the queue (mine, object, category, test)', async () => {
+    const other = (await env.pool.query<{ id: number }>("INSERT INTO objects (code, name) VALUES ('DESK-2', 'Piekarnia') RETURNING id")).rows[0]!.id;
+    const flood = await insertAlarm(env.pool, other, { severity: 'CRITICAL' });
+    await env.pool.query("UPDATE alarms SET flood = true, event_count = 14, category = 'flood', title = 'Alarm flood' WHERE id = $1", [flood]);
+    const testAlarm = await insertAlarm(env.pool, other, { test: true });
+    const { page, context } = await consolePage(b, base, 'en-US');
+    await logIn(page, u.op, labels);
+    await live(page);
+    const rowOf = (id: number) => page.locator(`[role=row][data-alarm="${id}"]`);
+    await rowOf(flood).getByText('flood: 14 events absorbed').waitFor();
+    const count = () => page.locator('[role=rowgroup].body [role=row]').count();
+    const all = await count();
+    expect(all).toBeGreaterThanOrEqual(2);
+    await page.getByLabel(en['queue.object']).selectOption({ label: 'Piekarnia' });
+    expect(await count()).toBe(1);
+    await page.getByLabel(en['queue.category']).selectOption('flood');
+    expect(await count()).toBe(1);
+    await page.getByLabel(en['queue.mine']).check();
+    expect(await count()).toBe(0);
+    await page.getByLabel(en['queue.mine']).uncheck();
+    await page.getByLabel(en['queue.category']).selectOption('');
+    expect(await rowOf(testAlarm).count()).toBe(0); // test alarms hidden by default
+    await page.getByLabel(en['queue.showTest']).check(); // asks the stream for them too
+    await rowOf(testAlarm).waitFor();
+    await context.close();
+  });
+
   it('a panel command refused by the API is shown with the reason (arm/disarm switched off here), and audited', async () => {
     const id = await insertAlarm(env.pool, objectId, { severity: 'CRITICAL', panelId });
     const { page, context } = await consolePage(b, base, 'en-US');
@@ -164,7 +191,9 @@ describe('console sign-in, lock, admin and reports in Chromium', () => {
     await page.getByRole('button', { name: en['reports.show'] }).click();
     const table = page.getByRole('table', { name: en['reports.alarms'] });
     await table.getByRole('cell', { name: 'DESK-1', exact: false }).first().waitFor();
-    expect(await page.getByRole('img', { name: en['reports.chart'] }).locator('rect').count()).toBe(1);
+    // One bar per row of the table: Apteka (DESK-1) and Piekarnia (DESK-2).
+    expect(await table.locator('tbody tr').count()).toBe(2);
+    expect(await page.getByRole('img', { name: en['reports.chart'] }).locator('rect').count()).toBe(2);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: en['reports.csv'] }).click()]);
     expect(csv.suggestedFilename()).toBe('alarms.csv');
     expect(readFileSync(await csv.path(), 'utf8').split('\n')[0]).toMatch(/^key,count,/);
