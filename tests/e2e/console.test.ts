@@ -303,10 +303,17 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await p.getByRole('link', { name: pl['nav.security'] }).click();
     const table = p.getByRole('table', { name: pl['security.phones'] });
     await table.getByRole('row').nth(1).waitFor();
-    const cells = async () => Promise.all((await table.getByRole('row').all()).map(async (r) => (await r.getByRole('cell').allTextContents()).slice(1, 3).concat((await r.getByRole('cell').allTextContents())[6]!)));
-    expect((await cells()).sort()).toEqual([['android', '1.2.3', 'active'], ['ios', '1.2.3', 'active']]);
-    p.once('dialog', (d) => void d.accept());
+    // Newest first: platform, app version, the token's last characters only, state.
+    const cells = async () => Promise.all((await table.getByRole('row').all()).map(async (r) => {
+      const c = await r.getByRole('cell').allTextContents();
+      return [c[1], c[2], c[3], c[6]];
+    }));
+    expect(await cells()).toEqual([['ios', '1.2.3', '…uvwxyz', 'active'], ['android', '1.2.3', '…abcdef', 'active']]);
+    let asked = '';
+    p.once('dialog', (d) => { asked = d.message(); void d.accept(); });
     await table.getByRole('button', { name: `${pl['security.remove']} android …abcdef` }).click();
+    await p.getByRole('status').getByText(pl['security.removed']).waitFor();
+    expect(asked).toBe(pl['security.removeConfirm']);
     await waitUntil('removed from the list', async () => (await table.getByRole('row').count()) === 1);
     const { rows } = await env.pool.query<{ platform: string }>('SELECT platform FROM user_devices WHERE user_id = $1', [u.op1.id]);
     expect(rows).toEqual([{ platform: 'ios' }]);

@@ -167,6 +167,8 @@ export const en = {
   'security.phones': 'Phones that get push notifications',
   'security.noPhones': 'No phone registered. The mobile app registers itself after you log in there.',
   'security.remove': 'Remove',
+  'security.removeConfirm': 'Remove this phone? It will get no more push notifications.',
+  'security.removed': 'Phone removed',
   'security.passkeys': 'Passkeys',
   'security.addPasskey': 'Add a passkey of this device',
   'security.passkeyAdded': 'Passkey added',

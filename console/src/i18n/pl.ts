@@ -169,6 +169,8 @@ export const pl: Record<MessageKey, string> = {
   'security.phones': 'Telefony otrzymujące powiadomienia push',
   'security.noPhones': 'Brak zarejestrowanych telefonów. Aplikacja mobilna rejestruje się sama po zalogowaniu.',
   'security.remove': 'Usuń',
+  'security.removeConfirm': 'Usunąć ten telefon? Nie będzie już dostawać powiadomień push.',
+  'security.removed': 'Usunięto telefon',
   'security.passkeys': 'Klucze dostępu',
   'security.addPasskey': 'Dodaj klucz dostępu tego urządzenia',
   'security.passkeyAdded': 'Dodano klucz dostępu',

@@ -34,7 +34,7 @@ export function Security() {
               <td>{d.username}</td><td>{d.platform}</td><td>{d.app_version}</td><td>{d.token_hint}</td><td>{fmt.dateTime(d.created_at)}</td><td>{fmt.dateTime(d.last_seen_at)}</td>
               <td>{d.quarantined ? `quarantined: ${d.quarantine_reason ?? ''}` : 'active'}</td>
               <td><button type="button" disabled={!live} aria-label={`${t('security.remove')} ${d.platform} ${d.token_hint}`}
-                onClick={() => { if (confirm(t('security.remove'))) api(`/api/devices/${d.id}`, { method: 'DELETE' }).then(() => { toast(t('security.remove')); return reload(); }).catch(fail); }}>{t('security.remove')}</button></td>
+                onClick={() => { if (confirm(t('security.removeConfirm'))) api(`/api/devices/${d.id}`, { method: 'DELETE' }).then(() => { toast(t('security.removed')); return reload(); }).catch(fail); }}>{t('security.remove')}</button></td>
             </tr>
           ))}</tbody>
         </table>
