@@ -219,6 +219,15 @@ describe('operator console in Chromium against the real gateway and simulator', 
     await row(sup.page, id).getByRole('button', { name: `${pl['action.details']} #${id}` }).click();
     const p = sup.page;
     await p.getByText(pl['detail.disarmed']).waitFor();
+    // Take over the operator's alarm: the note is required.
+    const before = (await dbAlarm(id)).owner;
+    expect(before).not.toBe('sup.ewa');
+    await p.getByRole('group', { name: pl['col.actions'] }).getByRole('button', { name: pl['action.takeover'], exact: true }).click();
+    await p.getByRole('dialog').getByLabel(pl['action.noteRequired']).fill('operator na przerwie');
+    await p.getByRole('dialog').getByRole('button', { name: pl['action.takeover'], exact: true }).click();
+    await waitUntil('taken over', async () => (await dbAlarm(id)).owner === 'sup.ewa');
+    const took = await env.pool.query<{ note: string }>("SELECT note FROM alarm_actions WHERE alarm_id = $1 AND action = 'takeover'", [id]);
+    expect(took.rows).toEqual([{ note: 'operator na przerwie' }]);
     await p.getByRole('button', { name: pl['action.panel'] }).click();
     const dialog = p.getByRole('dialog');
     await dialog.getByLabel(pl['cmd.action']).selectOption('arm');

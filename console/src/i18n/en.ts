@@ -28,6 +28,7 @@ export const en = {
   'lock.pin': 'PIN',
   'lock.unlock': 'Unlock',
   'lock.other': 'Log out and sign in as someone else',
+  'lock.offline': 'The gateway does not answer: the PIN cannot be checked now. Try again in a moment.',
   'lock.noPin': 'No PIN is set for this account: log in with the password.',
   'queue.title': 'Open alarms',
   'queue.count': '{n} alarms',

@@ -30,6 +30,7 @@ export const pl: Record<MessageKey, string> = {
   'lock.pin': 'PIN',
   'lock.unlock': 'Odblokuj',
   'lock.other': 'Wyloguj i zaloguj jako ktoś inny',
+  'lock.offline': 'Brak odpowiedzi serwera: PIN nie może być teraz sprawdzony. Spróbuj za chwilę.',
   'lock.noPin': 'To konto nie ma PIN-u: zaloguj się hasłem.',
   'queue.title': 'Otwarte alarmy',
   'queue.count': 'Alarmów: {n}',

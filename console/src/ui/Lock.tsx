@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { ApiError, api, signOut } from '../api.ts';
+import { ApiError, OfflineError, api, signOut } from '../api.ts';
 import { getState, setState, t, useStore } from '../store.ts';
 import { field } from './form.ts';
 
@@ -13,7 +13,12 @@ export function useIdleLock(): void {
     const seen = () => { last = Date.now(); };
     const events = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'] as const;
     for (const e of events) window.addEventListener(e, seen, { passive: true });
-    const i = setInterval(() => { if (!getState().locked && Date.now() - last > idle * 1000) setState({ locked: true }); }, 1000);
+    // Not while the gateway is away: the PIN could not be checked, and the desk would be shut out of the cached queue.
+    const i = setInterval(() => {
+      const s = getState();
+      if (s.link !== 'live') last = Date.now();
+      else if (!s.locked && Date.now() - last > idle * 1000) setState({ locked: true });
+    }, 1000);
     return () => { clearInterval(i); for (const e of events) window.removeEventListener(e, seen); };
   }, [idle, user]);
 }
@@ -29,6 +34,7 @@ export function LockScreen() {
         api('/api/auth/unlock', { method: 'POST', body: { pin } }).then(() => { setError(''); setState({ locked: false }); })
           .catch((err: unknown) => {
             if (err instanceof ApiError && err.status === 423) { setError(t('lock.noPin')); return; }
+            if (err instanceof OfflineError) { setError(t('lock.offline')); return; }
             setError((err as Error).message);
           });
         ev.currentTarget.reset();
