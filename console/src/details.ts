@@ -25,6 +25,17 @@ export async function loadDetail(id: number): Promise<DetailData> {
   return { alarm, object, events: d.events, actions: d.actions, partitions: panel?.partitions ?? [], recorders };
 }
 
+/** What an event says, for the operator: the SMS text as received (its reading beside it), else the panel's fields. */
+export function eventText(e: Pick<EventRow, 'payload'>): string {
+  const p = e.payload ?? {};
+  if (typeof p.raw_text === 'string') {
+    const reading = typeof p.value === 'number' ? ` (${p.value}${typeof p.unit === 'string' ? ` ${p.unit}` : ''})` : '';
+    return `SMS${typeof p.sender === 'string' ? ` ${p.sender}` : ''}: „${p.raw_text}”${reading}`;
+  }
+  const skip = new Set(['event_id', 'dedup_key', 'trace', 'fencing', 'observed_at', 'panel_time']);
+  return Object.entries(p).filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== 'object').map(([k, v]) => `${k}: ${String(v as string | number | boolean)}`).join(', ');
+}
+
 /**
  * The open alarms' details are read ahead, one at a time, and kept in IndexedDB: a reload while the
  * gateway is down still opens them. Each alarm is read again when its version changes; at most the

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api.ts';
 import { cacheGet, cachePut } from '../cache.ts';
-import { loadDetail as load, type DetailData, type EventRow } from '../details.ts';
+import { eventText, loadDetail as load, type DetailData } from '../details.ts';
 import { formatters } from '../i18n/index.ts';
 import { actionsFor, type Act, type Alarm } from '../queue.ts';
 import { getState, t, toast, useStore } from '../store.ts';
@@ -127,14 +127,6 @@ export function Detail({ id, back }: { id: number; back: () => void }) {
       {dialog && dialog !== 'panel' && dialog !== 'service-mode' && dialog !== 'test-mode' && <ActionDialog alarm={a} act={dialog} onClose={() => setDialog(null)} />}
     </section>
   );
-}
-
-/** An event's own words: the SMS text of an SMS event, else the payload's fields. */
-function eventText(e: EventRow): string {
-  const p = e.payload ?? {};
-  if (typeof p.text === 'string') return p.text;
-  if (typeof p.body === 'string') return p.body;
-  return Object.entries(p).filter(([, v]) => v !== null && typeof v !== 'object').map(([k, v]) => `${k}: ${String(v)}`).join(', ');
 }
 
 async function switchMode(objectId: number, mode: 'service-mode' | 'test-mode', active: boolean, until?: string, reason?: string): Promise<void> {
