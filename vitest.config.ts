@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{schemas,domain,ingest,processors,gateway,commands,simulator,load-tests,platform,cli}/**/*.test.ts'],
+          include: ['{schemas,domain,ingest,processors,gateway,commands,simulator,load-tests,platform,cli,console}/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -8,6 +8,7 @@ import { startSmsIngest } from './sms-role.ts';
 import { FAKE_FCM_DIR, startSimulatorRole, simulatorOptions } from './simulator.ts';
 import { ensureFakeFcmFiles } from '../simulator/index.ts';
 import { stackDown, stackReplicaUp, stackUp } from '../infra/stack.ts';
+import { ensureConsoleBuilt } from '../console/build.ts';
 import { DEMO_CREDENTIALS, seedDemo } from './seed.ts';
 import { createSupervisor } from './supervisor.ts';
 import { userCommand } from './users.ts';
@@ -90,6 +91,7 @@ program.command('all')
       if (o.stack && o.replica && !config.DATABASE_REPLICA_URL) process.env.DATABASE_REPLICA_URL = await stackReplicaUp(config, log);
       await ensureDatabase(config.DATABASE_URL);
       await migrate(config.DATABASE_URL, log);
+      ensureConsoleBuilt({ log: (l) => log.info(l) });
       const ctx = roleContext('all');
       await ensureTopics(ctx);
       const creds = o.seed ? await seedDemo(ctx.pool(), config, log) : undefined;
@@ -102,7 +104,8 @@ program.command('all')
       for (const role of ['alarm-processor', 'outbox-relay', 'command-processor', 'gateway', 'satel-ingest']) sup.start({ role });
       if (config.FEATURE_PUSH_ENABLED) sup.start({ role: 'notifier', env: push.notifierEnv });
       if (config.FEATURE_SMS_ENABLED) sup.start({ role: 'sms-ingest' });
-      const url = `http://${config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
+      // localhost, not 127.0.0.1: passkeys need a host name (WEBAUTHN_RP_ID), and the browser treats both as secure.
+      const url = `http://${config.GATEWAY_HOST === '127.0.0.1' ? 'localhost' : config.GATEWAY_HOST}:${config.GATEWAY_PORT}/`;
       // The password stays in its file: a log is read by many and kept long.
       log.info(`operator console: ${url}${creds ? `  login: ${creds.username} (password in ${DEMO_CREDENTIALS})` : ''}  simulator control: http://127.0.0.1:${config.SIMULATOR_CONTROL_PORT}/panels`);
       if (config.FEATURE_SMS_ENABLED) {

@@ -87,7 +87,7 @@ export async function alarmDetail(pool: Pool, p: Principal, id: number): Promise
   const alarm = rows[0];
   if (!alarm || !inScope(p, alarm.object_id)) return undefined;
   const [object, panel, events, actions] = await Promise.all([
-    pool.query(`SELECT id, code, name, address, latitude, longitude, service_mode_active, service_mode_until, test_mode, test_mode_until FROM objects WHERE id = $1`, [alarm.object_id]),
+    pool.query(`SELECT id, code, name, address, latitude, longitude, contacts, notes, service_mode_active, service_mode_until, test_mode, test_mode_until FROM objects WHERE id = $1`, [alarm.object_id]),
     alarm.panel_id === null ? { rows: [] } : pool.query('SELECT id, name, model FROM panels WHERE id = $1', [alarm.panel_id]),
     pool.query(
       `SELECT e.id, e.event_id, e.source, e.kind, e.object_number, e.panel_time, e.observed_at, e.received_at, ae.restore, e.payload, e.trace_id

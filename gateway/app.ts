@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import staticFiles from '@fastify/static';
 import { collectWarnings, counter, histogram, isStamError, registry, runChecks } from '../platform/index.ts';
 import { alarmRoutes } from './alarms-routes.ts';
 import { auditRoutes } from './audit-routes.ts';
@@ -20,13 +22,18 @@ import { realtimeRoutes } from './realtime.ts';
 import { reportRoutes } from './reports/index.ts';
 import { withDefaults } from './settings.ts';
 import { userDeviceRoutes } from './user-devices-routes.ts';
+import { consoleRoutes } from './console-routes.ts';
+import { passkeyRoutes } from './passkeys-routes.ts';
+import { userRoutes } from './users-routes.ts';
 
 const m = {
   badRequests: counter('stam_gateway_bad_requests_total', 'requests rejected', ['code']),
   latency: histogram('stam_gateway_request_seconds', 'request latency by route', ['method', 'route', 'status'], [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1]),
 };
 
-const consoleHtml = readFileSync(new URL('./public/index.html', import.meta.url), 'utf8');
+/** The operator console as `console/` builds it (npm ci / npm start / npm test build it when missing or stale). */
+const CONSOLE_DIR = fileURLToPath(new URL('../console/dist/', import.meta.url));
+const NOT_BUILT = '<!doctype html><meta charset="utf-8"><title>stam-replacer</title><p>The operator console is not built: run <code>npm run build:console</code>.</p>';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** Builds the gateway without listening, so tests use inject() and the server module owns the port. */
@@ -115,7 +122,15 @@ export async function buildGateway(input: GatewayDeps) {
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', state: deps.lifecycle.state, failures, warnings: collectWarnings(deps.checks) });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(consoleHtml));
+  if (existsSync(`${CONSOLE_DIR}index.html`)) {
+    // Hashed assets are immutable; the page, the service worker and the manifest are revalidated on every load.
+    await app.register(staticFiles, {
+      root: CONSOLE_DIR, prefix: '/', wildcard: true, decorateReply: false, index: ['index.html'], schemaHide: true, cacheControl: false,
+      setHeaders: (res, path) => { res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache'); },
+    });
+  } else {
+    app.get('/', { schema: { hide: true } }, (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(NOT_BUILT));
+  }
 
   authRoutes(app, deps, auth);
   alarmRoutes(app, deps);
@@ -124,6 +139,9 @@ export async function buildGateway(input: GatewayDeps) {
   deviceRoutes(app, deps);
   userDeviceRoutes(app, deps);
   auditRoutes(app, deps);
+  userRoutes(app, deps);
+  passkeyRoutes(app, deps, auth);
+  consoleRoutes(app, deps);
   if (deps.commands) commandRoutes(app, deps, deps.commands);
   if (deps.reports) reportRoutes(app, deps.reports);
   if (deps.efento) await efentoRoutes(app, deps.efento);

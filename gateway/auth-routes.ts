@@ -20,6 +20,30 @@ const TokenResponse = Type.Object({
   refresh_token: Type.String(), refresh_expires_at: Type.String(), user: UserInfo,
 });
 
+type SessionUser = { id: number; username: string; display_name: string; role: string };
+
+/** Access token + refresh token of a login (password, passkey): one shape for every way in. */
+export function sessionIssuer(deps: RouteDeps, users: ReturnType<typeof createAuthStore>) {
+  const { keys, settings: s } = deps;
+  async function tokensFor(user: SessionUser, family?: string) {
+    const refresh = family === undefined ? await users.issueRefresh(user.id, s.refreshTtlS) : undefined;
+    const { token, expiresIn } = await keys.sign({ sub: String(user.id), role: user.role, name: user.username });
+    return { token, expiresIn, refresh };
+  }
+  const reply = (user: SessionUser, access: { token: string; expiresIn: number }, refresh: { token: string; expiresAt: Date }) => ({
+    access_token: access.token, token_type: 'Bearer' as const, expires_in: access.expiresIn, refresh_token: refresh.token,
+    refresh_expires_at: refresh.expiresAt.toISOString(), user: { id: user.id, username: user.username, display_name: user.display_name, role: user.role },
+  });
+  /** A new login of `user`: both tokens, ready to send. */
+  async function login(user: SessionUser) {
+    const t = await tokensFor(user);
+    return { family: t.refresh!.family, body: reply(user, t, t.refresh!) };
+  }
+  return { tokensFor, reply, login };
+}
+
+export { TokenResponse };
+
 /** A hash to verify against when the user does not exist, so timing does not reveal which usernames exist. */
 let dummyHash: Promise<string> | undefined;
 
@@ -34,16 +58,7 @@ export function authRoutes(app: FastifyInstance, deps: RouteDeps, auth: Authenti
   const audit = createAuditStore(deps.pool);
   const throttle = createAddressThrottle({ redis: deps.redis, log: deps.log, maxFailures: s.loginAddressMaxFailures, windowS: s.loginAddressWindowS });
 
-  async function tokensFor(user: { id: number; username: string; display_name: string; role: string }, family?: string) {
-    const refresh = family === undefined ? await users.issueRefresh(user.id, s.refreshTtlS) : undefined;
-    const { token, expiresIn } = await keys.sign({ sub: String(user.id), role: user.role, name: user.username });
-    return { token, expiresIn, refresh };
-  }
-
-  const reply = (user: { id: number; username: string; display_name: string; role: string }, access: { token: string; expiresIn: number }, refresh: { token: string; expiresAt: Date }) => ({
-    access_token: access.token, token_type: 'Bearer' as const, expires_in: access.expiresIn, refresh_token: refresh.token,
-    refresh_expires_at: refresh.expiresAt.toISOString(), user: { id: user.id, username: user.username, display_name: user.display_name, role: user.role },
-  });
+  const { tokensFor, reply } = sessionIssuer(deps, users);
 
   app.post<{ Body: Static<typeof LoginBody> }>('/api/auth/login', {
     config: { public: true },

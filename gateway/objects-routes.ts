@@ -11,10 +11,13 @@ const ObjectFields = {
   address: Type.String({ maxLength: 500 }),
   latitude: Nullable(Type.Number({ minimum: -90, maximum: 90 })),
   longitude: Nullable(Type.Number({ minimum: -180, maximum: 180 })),
+  contacts: Type.String({ maxLength: 4000, description: 'who to call, one contact a line (name, phone, role)' }),
+  notes: Type.String({ maxLength: 4000, description: 'standing notes for operators: keys, access, dogs …' }),
 };
 const ObjectCreate = Type.Object({
   code: ObjectFields.code, name: ObjectFields.name, address: Type.Optional(ObjectFields.address),
   latitude: Type.Optional(ObjectFields.latitude), longitude: Type.Optional(ObjectFields.longitude),
+  contacts: Type.Optional(ObjectFields.contacts), notes: Type.Optional(ObjectFields.notes),
 }, { additionalProperties: false });
 const ObjectUpdate = Type.Partial(Type.Object(ObjectFields), { additionalProperties: false, minProperties: 1 });
 
@@ -22,7 +25,7 @@ const Mode = Type.Object({
   active: Type.Boolean(), until: Nullable(Timestamp), since: Nullable(Timestamp), by: Nullable(Type.String()), reason: Nullable(Type.String()),
 });
 const ObjectOut = Type.Object({
-  id: Type.Integer(), code: Type.String(), name: Type.String(), address: Type.String(), latitude: Nullable(Type.Number()), longitude: Nullable(Type.Number()),
+  id: Type.Integer(), code: Type.String(), name: Type.String(), address: Type.String(), latitude: Nullable(Type.Number()), longitude: Nullable(Type.Number()), contacts: Type.String(), notes: Type.String(),
   service_mode: Mode, test_mode: Mode, created_at: Timestamp, updated_at: Timestamp,
 });
 const ModeBody = Type.Object({

@@ -5,16 +5,16 @@ export interface ObjectMode { active: boolean; until: Date | null; since: Date |
 
 /** A protected site as the API shows it: its fields and both modes, with who switched them. */
 export interface ObjectRecord {
-  id: number; code: string; name: string; address: string; latitude: number | null; longitude: number | null;
+  id: number; code: string; name: string; address: string; latitude: number | null; longitude: number | null; contacts: string; notes: string;
   service_mode: ObjectMode; test_mode: ObjectMode; created_at: Date; updated_at: Date;
 }
 
-export interface ObjectFields { code: string; name: string; address: string; latitude: number | null; longitude: number | null }
+export interface ObjectFields { code: string; name: string; address: string; latitude: number | null; longitude: number | null; contacts: string; notes: string }
 export type ObjectInput = Pick<ObjectFields, 'code' | 'name'> & Partial<Omit<ObjectFields, 'code' | 'name'>>;
 
-const OBJECT_COLUMNS = ['code', 'name', 'address', 'latitude', 'longitude'] as const;
+const OBJECT_COLUMNS = ['code', 'name', 'address', 'latitude', 'longitude', 'contacts', 'notes'] as const;
 
-const SELECT_OBJECT = `SELECT o.id, o.code, o.name, o.address, o.latitude, o.longitude, o.created_at, o.updated_at,
+const SELECT_OBJECT = `SELECT o.id, o.code, o.name, o.address, o.latitude, o.longitude, o.contacts, o.notes, o.created_at, o.updated_at,
   json_build_object('active', o.service_mode_active, 'until', o.service_mode_until, 'since', o.service_mode_at, 'by', su.username, 'reason', o.service_mode_reason) AS service_mode,
   json_build_object('active', o.test_mode, 'until', o.test_mode_until, 'since', o.test_mode_at, 'by', tu.username, 'reason', o.test_mode_reason) AS test_mode
   FROM objects o LEFT JOIN users su ON su.id = o.service_mode_by LEFT JOIN users tu ON tu.id = o.test_mode_by`;
@@ -62,8 +62,8 @@ export function createObjectStore(pool: Pool) {
     /** The new site's id. */
     create(o: ObjectInput, by: AuditActor): Promise<number> {
       return inTransaction(pool, async (db) => {
-        const { rows } = await clientErrors(db.query<{ id: number }>('INSERT INTO objects (code, name, address, latitude, longitude) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-          [o.code, o.name, o.address ?? '', o.latitude ?? null, o.longitude ?? null]));
+        const { rows } = await clientErrors(db.query<{ id: number }>('INSERT INTO objects (code, name, address, latitude, longitude, contacts, notes) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+          [o.code, o.name, o.address ?? '', o.latitude ?? null, o.longitude ?? null, o.contacts ?? '', o.notes ?? '']));
         await writeAudit(db, { ...by, action: 'object.create', targetType: 'object', targetId: rows[0]!.id, details: { code: o.code, name: o.name } });
         return rows[0]!.id;
       });

@@ -28,6 +28,11 @@ describe('permission matrix', () => {
     expect(rolesWith('device.own')).toEqual(['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER']);
     expect(rolesWith('device.all')).toEqual(['ADMIN']);
   });
+  it('intents recorded offline are sent by those who handle alarms; accounts are read by supervisors and changed by admins only', () => {
+    expect(rolesWith('intent.submit')).toEqual(['ADMIN', 'SUPERVISOR', 'OPERATOR']);
+    expect(rolesWith('user.read')).toEqual(['ADMIN', 'SUPERVISOR']);
+    expect(rolesWith('user.write')).toEqual(['ADMIN']);
+  });
   it('an unknown role can do nothing', () => {
     for (const p of Object.keys(PERMISSIONS) as Permission[]) expect(can('ROOT', p)).toBe(false);
   });

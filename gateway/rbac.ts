@@ -25,6 +25,9 @@ const ALL = ROLES;
  * self                  ✓        ✓          ✓         ✓            ✓           ✓       ✓     own profile
  * device.own            ✓        ✓          ✓         ✓            ✓           –       –     register, list and remove own phones (push)
  * device.all            ✓        –          –         –            –           –       –     list and remove everybody's phones
+ * intent.submit         ✓        ✓          ✓         –            –           –       –     send intents recorded offline (claim when still free)
+ * user.read             ✓        ✓          –         –            –           –       –     accounts and their object assignments
+ * user.write            ✓        –          –         –            –           –       –     create/change/disable accounts, assign objects
  */
 export const PERMISSIONS = {
   'alarm.read': ALL,
@@ -42,6 +45,9 @@ export const PERMISSIONS = {
   self: ALL,
   'device.own': ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER'],
   'device.all': ['ADMIN'],
+  'intent.submit': ['ADMIN', 'SUPERVISOR', 'OPERATOR'],
+  'user.read': ['ADMIN', 'SUPERVISOR'],
+  'user.write': ['ADMIN'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -13,3 +13,5 @@ export const ticketCountKey = (userId: number, minute: number): string => `ws:ti
 export const revealCountKey = (userId: number, hour: number): string => `reveal:${userId}:${hour}`;
 /** Failed logins from one client address within the throttle window. */
 export const loginFailuresKey = (ip: string): string => `login:fail:${ip}`;
+/** A passkey ceremony's challenge (registration: per user; login: per challenge id), single use, short-lived. */
+export const passkeyChallengeKey = (id: string): string => `passkey:challenge:${id}`;

@@ -43,6 +43,13 @@ export interface GatewaySettings {
   wsMaxConnectionsPerUser: number;
   wsTicketsPerMinute: number;
   wsReadConcurrency: number;
+  webauthnRpId: string;
+  webauthnRpName: string;
+  /** Accepted origins of passkey ceremonies; empty: the request's own origin when its host is the RP id. */
+  webauthnOrigins: string[];
+  pinMaxFailures: number;
+  consoleIdleLockS: number;
+  consoleMapTileUrl: string;
 }
 
 export function settingsFromConfig(c: Config): GatewaySettings {
@@ -54,6 +61,9 @@ export function settingsFromConfig(c: Config): GatewaySettings {
     wsResumeMaxGap: c.WS_RESUME_MAX_GAP, wsPingIntervalMs: c.WS_PING_INTERVAL_MS, wsSlowBytes: c.WS_SLOW_BYTES, wsMaxBytes: c.WS_MAX_BYTES,
     wsMaxCoalesced: c.WS_MAX_COALESCED, wsAllowedOrigins: c.WS_ALLOWED_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean).map((o) => new URL(o).origin),
     wsMaxConnectionsPerUser: c.WS_MAX_CONNECTIONS_PER_USER, wsTicketsPerMinute: c.WS_TICKETS_PER_MINUTE, wsReadConcurrency: c.WS_READ_CONCURRENCY,
+    webauthnRpId: c.WEBAUTHN_RP_ID, webauthnRpName: c.WEBAUTHN_RP_NAME,
+    webauthnOrigins: c.WEBAUTHN_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    pinMaxFailures: c.PIN_MAX_FAILURES, consoleIdleLockS: c.CONSOLE_IDLE_LOCK_S, consoleMapTileUrl: c.CONSOLE_MAP_TILE_URL,
   };
 }
 

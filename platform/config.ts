@@ -146,6 +146,13 @@ export const ConfigSchema = Type.Object({
   SMS_EFENTO_WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'shared secret Efento Cloud sends as header X-Webhook-Secret to POST /api/ingest/efento (unset: the webhook answers 503); never logged' })),
   SIMULATOR_MODEM_DEVICE: Type.String({ default: SIMULATOR_DEFAULTS.modemDevice, description: 'pty link the modem simulator creates (stam simulator --modem, npm start)' }),
 
+  WEBAUTHN_RP_ID: Type.String({ default: 'localhost', pattern: '^[a-z0-9.-]{1,253}$', description: 'passkeys: the relying party id, the host name operators open the console at' }),
+  WEBAUTHN_RP_NAME: Type.String({ default: 'stam-replacer', description: 'passkeys: the name the authenticator shows' }),
+  WEBAUTHN_ORIGINS: Type.String({ default: '', description: 'passkeys: comma-separated origins accepted (empty: the request\'s own http(s) origin when its host is WEBAUTHN_RP_ID)' }),
+  PIN_MAX_FAILURES: Type.Integer({ minimum: 1, maximum: 20, default: 5, description: 'wrong quick-unlock PINs in a row after which the PIN is cleared and the password is needed' }),
+  CONSOLE_IDLE_LOCK_S: Type.Integer({ minimum: 0, maximum: 86_400, default: 300, description: 'the console locks after this long without input (0: never); a PIN unlocks it' }),
+  CONSOLE_MAP_TILE_URL: Type.String({ default: '', description: 'map tiles of the alarm detail, {z}/{x}/{y} template (empty: a plain placeholder with the coordinates)' }),
+
   FEATURE_REALTIME_ENABLED: Flag('gateway WebSocket stream'),
   FEATURE_PUSH_ENABLED: Flag('FCM push of CRITICAL alarms'),
   FEATURE_SMS_ENABLED: Flag('GSM modem SMS intake'),

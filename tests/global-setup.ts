@@ -1,6 +1,7 @@
 import { createLogger, loadConfig } from '../platform/index.ts';
 import { stackDown, stackUp } from '../infra/stack.ts';
 import { buildTemplateDatabase } from './helpers/env.ts';
+import { ensureConsoleBuilt } from '../console/build.ts';
 
 /**
  * `npm test` stands on its own: bring up PostgreSQL, Redis, RabbitMQ and a Kafka broker when they do not
@@ -13,6 +14,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   await stackUp(config, log);
 
   await buildTemplateDatabase(log);
+  // The browser tests drive the console as built: a changed source is built again first.
+  ensureConsoleBuilt();
 
   return async () => {
     if (!brokerWasUp && !process.env.KEEP_BROKER) await stackDown(config, log);

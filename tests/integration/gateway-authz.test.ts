@@ -15,7 +15,7 @@ type Role = (typeof ROLES)[number];
 const ALL: Role[] = [...ROLES];
 const PHONE_USERS: Role[] = ['ADMIN', 'SUPERVISOR', 'OPERATOR', 'TECHNICIAN', 'FIELD_WORKER'];
 
-interface Ids { objectA: number; objectB: number; alarmA: number; panelA: number; sensorA: number; recorderA: number; deviceOfAdmin: number }
+interface Ids { objectA: number; objectB: number; alarmA: number; panelA: number; sensorA: number; recorderA: number; deviceOfAdmin: number; userX: number; password: string }
 interface RouteCase {
   route: string;
   url: (i: Ids) => string;
@@ -76,8 +76,22 @@ const CASES: RouteCase[] = [
     route: `GET /api/reports/${name}`, url: () => `/api/reports/${name}?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z`,
     allowed: ['ADMIN', 'SUPERVISOR', 'ANALYST'], ok: [200], scope: 'none',
   })),
+  // The console: intents, accounts, passkeys, the PIN.
+  { route: 'POST /api/intents', url: () => '/api/intents', body: (_i, n) => ({ intents: [{ client_id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, alarm_id: 99999999, action: 'claim', seen_version: 1, recorded_at: new Date().toISOString() }] }), allowed: ['ADMIN', 'SUPERVISOR', 'OPERATOR'], ok: [200], scope: 'none' },
+  { route: 'GET /api/intents', url: () => '/api/intents', allowed: ['ADMIN', 'SUPERVISOR', 'OPERATOR'], ok: [200], scope: 'none' },
+  { route: 'GET /api/users', url: () => '/api/users', allowed: ['ADMIN', 'SUPERVISOR'], ok: [200], scope: 'none' },
+  { route: 'POST /api/users', url: () => '/api/users', body: (_i, n) => ({ username: `walk.${n}`, role: 'OPERATOR', password: 'a-long-password-1' }), allowed: ['ADMIN'], ok: [201], scope: 'none' },
+  { route: 'PATCH /api/users/{id}', url: (i) => `/api/users/${i.userX}`, body: () => ({ display_name: 'Walked' }), allowed: ['ADMIN'], ok: [200], scope: 'none' },
+  { route: 'PUT /api/users/{id}/objects', url: (i) => `/api/users/${i.userX}/objects`, body: (i) => ({ objects: [i.objectA] }), allowed: ['ADMIN'], ok: [200], scope: 'none' },
+  { route: 'POST /api/passkeys/register/options', url: () => '/api/passkeys/register/options', body: () => ({}), allowed: ALL, ok: [200], scope: 'none' },
+  { route: 'POST /api/passkeys', url: () => '/api/passkeys', body: () => ({ response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: {} }, label: 'walk' }), allowed: ALL, ok: [400, 401], scope: 'none' },
+  { route: 'GET /api/passkeys', url: () => '/api/passkeys', allowed: ALL, ok: [200], scope: 'none' },
+  { route: 'DELETE /api/passkeys/{id}', url: () => '/api/passkeys/99999999', allowed: ALL, ok: [404], scope: 'none' },
+  { route: 'PUT /api/me/pin', url: () => '/api/me/pin', body: (i) => ({ pin: '1357', password: i.password }), allowed: ALL, ok: [204], scope: 'none' },
+  { route: 'POST /api/auth/unlock', url: () => '/api/auth/unlock', body: () => ({ pin: '1357' }), allowed: ALL, ok: [204], scope: 'none' },
+  { route: 'DELETE /api/me/pin', url: () => '/api/me/pin', allowed: ALL, ok: [204], scope: 'none' },
 ];
-const PUBLIC = ['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout'];
+const PUBLIC = ['POST /api/auth/login', 'POST /api/auth/refresh', 'POST /api/auth/logout', 'POST /api/auth/passkey/options', 'POST /api/auth/passkey', 'GET /api/console/settings'];
 
 describe('authorization: every route × every role', () => {
   let env: TestEnv;
@@ -99,6 +113,7 @@ describe('authorization: every route × every role', () => {
     const recorderA = (await env.pool.query<{ id: number }>(`INSERT INTO recorders (object_id, name, host, port, login, password_enc) VALUES ($1, 'r', '10.0.0.2', 80, 'admin', $2) RETURNING id`, [objectA, gw.secrets.encrypt('rec-pass')])).rows[0]!.id;
     const alarmA = await insertAlarm(env.pool, objectA);
     await insertAlarm(env.pool, objectB);
+    const userX = await createUser(env.pool, 'walk.target', 'OPERATOR');
     const users = new Map<Role, number>();
     for (const role of ROLES) {
       const u = await createUser(env.pool, role.toLowerCase(), role, role === 'TECHNICIAN' || role === 'FIELD_WORKER' ? [objectA] : []);
@@ -108,7 +123,7 @@ describe('authorization: every route × every role', () => {
     const deviceOfAdmin = (await env.pool.query<{ id: number }>(
       `INSERT INTO user_devices (user_id, fcm_token, platform, app_version) VALUES ($1, 'fcm-token-of-the-admin-phone', 'android', '1.0.0') RETURNING id`,
       [users.get('ADMIN')])).rows[0]!.id;
-    ids = { objectA, objectB, alarmA, panelA, sensorA, recorderA, deviceOfAdmin };
+    ids = { objectA, objectB, alarmA, panelA, sensorA, recorderA, deviceOfAdmin, userX: userX.id, password: userX.password };
     const foreign = await createUser(env.pool, 'technician.b', 'TECHNICIAN', [objectB]);
     tokens.set('FOREIGN_TECHNICIAN', (await loginInject(gw.app, foreign)).access_token);
   });
